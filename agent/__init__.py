@@ -1,0 +1,1 @@
+"""The growth agent: publish-to-learn and optimization loops on the Layers Partner API."""
