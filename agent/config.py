@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     min_posts: int = Field(5, ge=1)
     breakout_multiple: float = Field(2.0, gt=0)
     min_engagement: float = Field(0.04, ge=0)
-    max_clones_per_source: int = Field(5, ge=1)
+    max_clones_per_source: int = Field(5, ge=1, le=5)  # the database enforces 5
     max_clones_per_run: int = Field(1, ge=0)
     clone_mode: Literal["fork", "reimagine"] = "fork"
     clone_variations: int = Field(2, ge=1, le=10)

@@ -1,0 +1,77 @@
+"""Customers: one Layers project each, with their local schedule, stage, mode and overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import time
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from agent.store.models import Customer
+
+
+class CustomerNotFound(LookupError):
+    """No customer matches the given name, external id, project id or numeric id."""
+
+
+def add(
+    session: Session,
+    *,
+    layers_project_id: str,
+    name: str,
+    timezone: str,
+    external_id: str | None = None,
+    stage: str = "early",
+    mode: str = "active",
+    run_at: time = time(6, 0),
+    threshold_overrides: dict[str, Any] | None = None,
+    auto_approve_kinds: Sequence[str] = (),
+) -> Customer:
+    customer = Customer(
+        layers_project_id=layers_project_id,
+        name=name,
+        timezone=timezone,
+        external_id=external_id,
+        stage=stage,
+        mode=mode,
+        run_at=run_at,
+        threshold_overrides=dict(threshold_overrides or {}),
+        auto_approve_kinds=list(auto_approve_kinds),
+    )
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def find(session: Session, ref: str | int) -> Customer:
+    """Resolve a customer from what ops type: numeric id, name, external id or Layers project id."""
+    ref_text = str(ref)
+    clauses = [
+        Customer.name == ref_text,
+        Customer.external_id == ref_text,
+        Customer.layers_project_id == ref_text,
+    ]
+    if ref_text.isdigit():
+        clauses.append(Customer.id == int(ref_text))
+    matches = session.scalars(select(Customer).where(or_(*clauses))).all()
+    if not matches:
+        raise CustomerNotFound(f"no customer matches {ref_text!r} (id, name, external id or project id)")
+    if len(matches) > 1:
+        exact_id = [c for c in matches if ref_text.isdigit() and c.id == int(ref_text)]
+        if exact_id:
+            return exact_id[0]
+        raise CustomerNotFound(f"{ref_text!r} matches {len(matches)} customers; use the numeric id")
+    return matches[0]
+
+
+def get(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"no customer with id {customer_id}")
+    return customer
+
+
+def list_all(session: Session) -> Sequence[Customer]:
+    return session.scalars(select(Customer).order_by(Customer.id)).all()

@@ -1,0 +1,29 @@
+"""The worker process's services, built lazily once per process (never at import time)."""
+
+from __future__ import annotations
+
+import threading
+
+from agent.config import get_settings
+from agent.logging import configure_logging
+from agent.services import Services, build_services
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def services() -> Services:
+    global _services
+    with _lock:
+        if _services is None:
+            settings = get_settings()
+            configure_logging(settings.log_level, settings.log_format)
+            _services = build_services(settings)
+        return _services
+
+
+def reset() -> None:
+    """Forget the services of the parent process (called in each forked child)."""
+    global _services
+    with _lock:
+        _services = None
