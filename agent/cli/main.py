@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli import context, customers, running
+from agent.cli import consent, context, customers, processes, running
 from agent.cli.render import decision_row, decisions_table, json_lines
 from agent.logging import configure_logging
 from agent.store import queries
@@ -16,6 +16,12 @@ app = typer.Typer(
 )
 app.add_typer(customers.app, name="customers")
 app.command("run")(running.run_command)
+app.command("approve")(consent.approve)
+app.command("reject")(consent.reject)
+app.command("pending")(consent.pending)
+app.command("worker", context_settings=processes.PASSTHROUGH)(processes.worker)
+app.command("beat", context_settings=processes.PASSTHROUGH)(processes.beat)
+app.command("sandbox")(processes.sandbox)
 
 
 @app.callback()

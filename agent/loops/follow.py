@@ -15,6 +15,7 @@ from agent.layers import errors
 from agent.layers.models import JobPoll
 from agent.logging import get_logger
 from agent.loops.failures import TRANSIENT
+from agent.observability import CLONE_OUTCOMES, JOB_DURATION, JOB_POLL_LATENCY
 from agent.services import Services
 from agent.store import clones, jobs
 from agent.store.decisions import NewDecision, record
@@ -54,7 +55,8 @@ def poll_one(services: Services, due: Due) -> None:
         _finish(services, due, status="timed_out", now=now, error_code="JOB_TIMEOUT")
         return
     try:
-        poll = services.client.get_job(due.job_id, etag=due.etag)
+        with JOB_POLL_LATENCY.time():
+            poll = services.client.get_job(due.job_id, etag=due.etag)
     except TRANSIENT:
         _reschedule(services, due, now=now)
         return
@@ -118,6 +120,8 @@ def _finish(
         jobs.finish(
             job, status=status, now=now, result=result, error_code=error_code, error_message=error_message
         )
+        CLONE_OUTCOMES.labels(job.kind, status).inc()
+        JOB_DURATION.observe((now - job.created_at).total_seconds())
         if job.clone_id is not None:
             clone = session.get_one(Clone, job.clone_id)
             clones.finish(

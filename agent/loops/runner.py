@@ -17,6 +17,7 @@ from structlog.stdlib import BoundLogger
 
 from agent.logging import get_logger
 from agent.loops.failures import PermanentFailure, TransientFailure, classify
+from agent.observability import RUNS
 from agent.services import Services
 from agent.store import customers, runs
 from agent.store.decisions import NewDecision, record
@@ -83,6 +84,7 @@ def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
         raise
     with services.db.session() as session:
         runs.finish(session, run_id, now=services.now())
+    RUNS.labels(loop.name, "succeeded").inc()
     bound.info("run_succeeded")
     return RunOutcome(run_id, "succeeded", "done")
 
@@ -131,5 +133,6 @@ def _fail(services: Services, run: Run, failure: PermanentFailure, bound: BoundL
             ),
         )
         runs.fail(session, run.id, now=services.now(), error=f"{failure.reason}: {failure}")
+    RUNS.labels(run.loop, "failed").inc()
     bound.error("run_failed", reason=failure.reason, error=str(failure))
     return RunOutcome(run.id, "failed", failure.reason)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agent.observability import DECISIONS
 from agent.store.dialect import insert
 from agent.store.models import Decision
 
@@ -50,11 +51,13 @@ def record(session: Session, new: NewDecision) -> Decision:
         decision = Decision(**values)
         session.add(decision)
         session.flush()
+        DECISIONS.labels(new.loop, new.action, new.reason).inc()
         return decision
     statement = (
         insert(session, Decision).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    session.execute(statement)
+    if session.execute(statement).rowcount:
+        DECISIONS.labels(new.loop, new.action, new.reason).inc()
     return session.scalars(select(Decision).where(Decision.dedupe_key == new.dedupe_key)).one()
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.store import customers
-from agent.store.models import Customer, Decision
+from agent.store.models import Approval, Customer, Decision
 
 RELATIVE = re.compile(r"^(\d+)([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -57,3 +57,15 @@ def decisions(
     if since is not None:
         query = query.where(Decision.created_at >= since)
     return list(session.scalars(query))
+
+
+def pending_approvals(session: Session, *, customer: str | None = None) -> list[tuple[Approval, str]]:
+    query = (
+        select(Approval, Customer.name)
+        .join(Customer, Customer.id == Approval.customer_id)
+        .where(Approval.status.in_(("pending", "approved")))
+        .order_by(Approval.created_at)
+    )
+    if customer is not None:
+        query = query.where(Approval.customer_id == customers.find(session, customer).id)
+    return list(session.execute(query).tuples())

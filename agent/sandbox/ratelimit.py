@@ -1,0 +1,126 @@
+"""Rate limits (contract §4): fixed 60-second windows per (api key, endpoint class) on the sandbox clock."""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+READ_LIGHT = "read-light"
+WRITE_LIGHT = "write-light"
+LONG_RUNNING = "long-running"
+WINDOW_S = 60
+DAY_S = 86_400
+
+
+@dataclass(frozen=True)
+class RateLimitTier:
+    """Requests per minute per class; `None` means unlimited. `concurrent_jobs` caps running jobs."""
+
+    name: str
+    read_light: int | None
+    write_light: int | None
+    long_running: int | None
+    daily_write: int | None = None
+    concurrent_jobs: int | None = 10
+
+    def per_minute(self, endpoint_class: str) -> int | None:
+        return {READ_LIGHT: self.read_light, WRITE_LIGHT: self.write_light, LONG_RUNNING: self.long_running}[
+            endpoint_class
+        ]
+
+
+TIERS = {
+    "standard": RateLimitTier("standard", 120, 60, 20, 10_000),
+    "pilot": RateLimitTier("pilot", 1_200, 600, 60, 100_000),
+    "partner": RateLimitTier("partner", 6_000, 3_000, 300, 500_000),
+    "disabled": RateLimitTier("disabled", None, None, None, None, None),
+}
+
+
+def resolve_tier(spec: str | RateLimitTier | None) -> RateLimitTier:
+    """A tier from its name ("off"/"disabled"/None switch limiting off) or a custom RateLimitTier."""
+    if isinstance(spec, RateLimitTier):
+        return spec
+    name = "disabled" if spec in (None, "off", "none") else spec
+    if name not in TIERS:
+        raise ValueError(f"unknown rate-limit tier {spec!r}; expected one of {sorted(TIERS)}")
+    return TIERS[name]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int | None = None
+    remaining: int | None = None
+    reset_s: int | None = None
+
+    @property
+    def retry_after_s(self) -> int:
+        return max(1, self.reset_s or 1)
+
+    def headers(self) -> dict[str, str]:
+        if self.limit is None:
+            return {}
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_s),
+        }
+
+
+UNLIMITED = Decision(allowed=True)
+
+
+def window_bounds(now: datetime, length_s: int) -> tuple[float, float]:
+    """The fixed window containing `now`, as epoch seconds [start, end)."""
+    ts = now.timestamp()
+    start = math.floor(ts / length_s) * length_s
+    return start, start + length_s
+
+
+def seconds_until(now: datetime, end: float) -> int:
+    return max(1, math.ceil(end - now.timestamp()))
+
+
+class RateLimiter:
+    """Counts requests in the current window; a refused request does not consume the budget."""
+
+    def __init__(self, tier: RateLimitTier) -> None:
+        self.tier = tier
+        self._counts: dict[tuple[str, str, float], int] = {}
+        self._lock = threading.Lock()
+
+    def _take(self, key: tuple[str, str], limit: int, now: datetime, length_s: int) -> Decision:
+        start, end = window_bounds(now, length_s)
+        slot = (*key, start)
+        used = self._counts.get(slot, 0)
+        reset = seconds_until(now, end)
+        if used >= limit:
+            return Decision(False, limit, 0, reset)
+        self._counts[slot] = used + 1
+        return Decision(True, limit, limit - used - 1, reset)
+
+    def check(self, api_key: str, endpoint_class: str, now: datetime) -> Decision:
+        limit = self.tier.per_minute(endpoint_class)
+        if limit is None:
+            return UNLIMITED
+        with self._lock:
+            self._forget_old(now)
+            if endpoint_class == WRITE_LIGHT and self.tier.daily_write is not None:
+                start, end = window_bounds(now, DAY_S)
+                if self._counts.get((api_key, "daily-write", start), 0) >= self.tier.daily_write:
+                    return Decision(False, limit, 0, seconds_until(now, end))
+            decision = self._take((api_key, endpoint_class), limit, now, WINDOW_S)
+            if decision.allowed and endpoint_class == WRITE_LIGHT and self.tier.daily_write is not None:
+                start, _ = window_bounds(now, DAY_S)
+                daily = (api_key, "daily-write", start)
+                self._counts[daily] = self._counts.get(daily, 0) + 1
+            return decision
+
+    def _forget_old(self, now: datetime) -> None:
+        day_start, _ = window_bounds(now, DAY_S)
+        minute_start, _ = window_bounds(now, WINDOW_S)
+        for slot in [s for s in self._counts if s[2] < (day_start if s[1] == "daily-write" else minute_start)]:
+            del self._counts[slot]
