@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(3600, ge=60)
     task_time_limit_s: int = Field(300, ge=1)
 
+    # Health signals (`agent health`)
+    health_max_job_failures_per_day: int = Field(3, ge=0)
+    health_max_overrides_per_week: int = Field(3, ge=0)
+    health_score_drop_ratio: float = Field(0.2, gt=0, le=1)
+
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

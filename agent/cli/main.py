@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli import consent, context, customers, processes, running
+from agent.cli import consent, context, customers, explain, ops, processes, running
 from agent.cli.render import decision_row, decisions_table, json_lines
 from agent.logging import configure_logging
 from agent.store import queries
@@ -22,6 +22,10 @@ app.command("pending")(consent.pending)
 app.command("worker", context_settings=processes.PASSTHROUGH)(processes.worker)
 app.command("beat", context_settings=processes.PASSTHROUGH)(processes.beat)
 app.command("sandbox")(processes.sandbox)
+app.command("explain")(explain.explain)
+app.command("runs")(ops.runs)
+app.command("clones")(ops.clones)
+app.command("health")(ops.health)
 
 
 @app.callback()

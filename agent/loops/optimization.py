@@ -21,11 +21,13 @@ from agent.rules.publish import stage_metric
 from agent.services import Services
 from agent.store import clones
 from agent.store.decisions import NewDecision, record
-from agent.store.models import Commission, Customer, Decision, Recommendation, Run
+from agent.store.dialect import insert
+from agent.store.models import Commission, Customer, Decision, OrganicSnapshot, Recommendation, Run
 
 NAME = "optimization"
 ADS_METRICS = ("spend", "impressions", "conversions", "cpa", "roas")
 HOOK_CANDIDATES = 10
+PUBLISHING_LOOKBACK_DAYS = 14  # the docs' "no post in 14 days" health signal
 COOLDOWN_STATUSES = ("pending", "submitted", "running", "completed", "timed_out")
 
 
@@ -44,6 +46,9 @@ class Inputs:
     eligible_pool: int
     hook_source: rules.HookSource | None
     recommendations: tuple[RecommendationInput, ...]
+    average_organic_score: float | None
+    scored_items: int
+    posts_published_recently: int | None
 
 
 def ad_spend_rows(
@@ -72,11 +77,10 @@ def fetch(services: Services, customer: Customer, policy: Policy, now: datetime)
     client, project = services.client, customer.layers_project_id
     window = (now - timedelta(days=services.settings.ads_metrics_window_days), now)
     ads = ad_spend_rows(services, customer, window)
-    eligible = sum(
-        1
-        for item in client.iter_ads_content(project, eligible=True)
-        if item.eligibility is None or item.eligibility.is_eligible
-    )
+    # One pass over the whole pool gives both the eligible count and the health snapshot's average score.
+    pool = list(client.iter_ads_content(project))
+    eligible = sum(1 for item in pool if item.eligibility is not None and item.eligibility.is_eligible)
+    scores = [item.organic_score for item in pool if item.organic_score is not None]
     hook_source = None
     if eligible < policy.thresholds.min_eligible_pool:
         performers = client.top_performers(
@@ -92,7 +96,24 @@ def fetch(services: Services, customer: Customer, policy: Policy, now: datetime)
     recommendations = tuple(
         _recommendation(rec) for rec in client.iter_recommendations(project, status=["open"])
     )
-    return Inputs(window, ads, eligible, hook_source, recommendations)
+    published = client.metrics(
+        project,
+        scope="project",
+        id=project,
+        metrics=["posts_published"],
+        since=now - timedelta(days=PUBLISHING_LOOKBACK_DAYS),
+        until=now,
+    ).totals.get("posts_published")
+    return Inputs(
+        window=window,
+        ads=ads,
+        eligible_pool=eligible,
+        hook_source=hook_source,
+        recommendations=recommendations,
+        average_organic_score=sum(scores) / len(scores) if scores else None,
+        scored_items=len(scores),
+        posts_published_recently=int(published) if published is not None else None,
+    )
 
 
 def _recommendation(rec: Any) -> RecommendationInput:
@@ -134,6 +155,7 @@ class Optimization:
             if locked is None:
                 return
             recorder = _Recorder(session, run=locked, customer=customer, policy=policy, now=now)
+            recorder.snapshot(inputs)
             recorder.flags(inputs)
             recorder.pool(inputs, services.settings.commission_variant_count)
             recorder.recommendations(
@@ -190,6 +212,21 @@ class _Recorder:
         if self.policy.restraint == "shadow_mode":
             return f"shadow_{action}", reason
         return "skip", "kill_switch"
+
+    def snapshot(self, inputs: Inputs) -> None:
+        """Today's organic health numbers, kept per day so `agent health` can see a trend."""
+        statement = (
+            insert(self.session, OrganicSnapshot)
+            .values(
+                customer_id=self.customer.id,
+                snapshot_date=self.run.local_date,
+                average_organic_score=inputs.average_organic_score,
+                scored_items=inputs.scored_items,
+                posts_published_14d=inputs.posts_published_recently,
+            )
+            .on_conflict_do_nothing(index_elements=["customer_id", "snapshot_date"])
+        )
+        self.session.execute(statement)
 
     def flags(self, inputs: Inputs) -> None:
         for flag in rules.flag_spend_without_conversions(inputs.ads, self.policy.thresholds, inputs.window):

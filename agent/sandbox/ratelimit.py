@@ -122,5 +122,7 @@ class RateLimiter:
     def _forget_old(self, now: datetime) -> None:
         day_start, _ = window_bounds(now, DAY_S)
         minute_start, _ = window_bounds(now, WINDOW_S)
-        for slot in [s for s in self._counts if s[2] < (day_start if s[1] == "daily-write" else minute_start)]:
+        for slot in [
+            s for s in self._counts if s[2] < (day_start if s[1] == "daily-write" else minute_start)
+        ]:
             del self._counts[slot]

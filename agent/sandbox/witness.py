@@ -6,7 +6,7 @@ Tests read it to prove the client never created anything twice, whatever faults 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -69,11 +69,12 @@ class _Filters:
     source_post_id: str | None = None
     project_id: str | None = None
     idempotency_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def match(self, entry: WitnessEntry) -> bool:
         def same(wanted: str | None, actual: str | None) -> bool:
-            return wanted is None or (actual is not None and strip_any_prefix(wanted) == strip_any_prefix(actual))
+            return wanted is None or (
+                actual is not None and strip_any_prefix(wanted) == strip_any_prefix(actual)
+            )
 
         return (
             (self.kind is None or entry.kind == self.kind)

@@ -311,6 +311,7 @@ class OrganicSnapshot(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     snapshot_date: Mapped[date] = mapped_column(Date)
     average_organic_score: Mapped[float | None] = mapped_column(Float)
-    post_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    last_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scored_items: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # None when Layers did not report it: "unknown" must not read as "published nothing"
+    posts_published_14d: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

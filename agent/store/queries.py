@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from agent.rules.health import CustomerHealth
 from agent.store import customers
-from agent.store.models import Approval, Customer, Decision
+from agent.store.models import (
+    COUNTED_CLONE_STATUSES,
+    Approval,
+    Clone,
+    Customer,
+    Decision,
+    Job,
+    OrganicSnapshot,
+    Run,
+)
 
 RELATIVE = re.compile(r"^(\d+)([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -69,3 +80,120 @@ def pending_approvals(session: Session, *, customer: str | None = None) -> list[
     if customer is not None:
         query = query.where(Approval.customer_id == customers.find(session, customer).id)
     return list(session.execute(query).tuples())
+
+
+def health_inputs(session: Session, *, now: datetime, days: int = 7) -> list[CustomerHealth]:
+    """Gather the health numbers for every enabled customer in four grouped queries."""
+    since = now - timedelta(days=days)
+    failures: dict[int, dict[date, int]] = {}
+    failed_jobs = select(Job.customer_id, Job.finished_at).where(
+        Job.status.in_(("failed", "timed_out")), Job.finished_at >= since
+    )
+    for customer_id, finished_at in session.execute(failed_jobs):
+        per_day = failures.setdefault(customer_id, {})
+        per_day[finished_at.date()] = per_day.get(finished_at.date(), 0) + 1
+    series: dict[int, list[tuple[date, float]]] = {}
+    latest_published: dict[int, int | None] = {}
+    snapshots = (
+        select(OrganicSnapshot)
+        .where(OrganicSnapshot.snapshot_date >= since.date())
+        .order_by(OrganicSnapshot.customer_id, OrganicSnapshot.snapshot_date)
+    )
+    for snap in session.scalars(snapshots):
+        if snap.average_organic_score is not None:
+            series.setdefault(snap.customer_id, []).append((snap.snapshot_date, snap.average_organic_score))
+        latest_published[snap.customer_id] = snap.posts_published_14d
+    overrides = dict(
+        session.execute(
+            select(Approval.customer_id, func.count())
+            .where(
+                Approval.status == "executed",
+                Approval.executed_at >= since,
+                Approval.method == "PATCH",
+                Approval.path.contains("/ads-content/"),
+            )
+            .group_by(Approval.customer_id)
+        ).tuples()
+    )
+    return [
+        CustomerHealth(
+            customer_id=c.id,
+            name=c.name,
+            job_failures_by_day=failures.get(c.id, {}),
+            posts_published_14d=latest_published.get(c.id),
+            score_series=series.get(c.id, []),
+            overrides_last_week=overrides.get(c.id, 0),
+        )
+        for c in session.scalars(select(Customer).where(Customer.enabled.is_(True)).order_by(Customer.id))
+    ]
+
+
+def runs(
+    session: Session, *, customer: str | None = None, loop: str | None = None, limit: int = 50
+) -> list[tuple[Run, str]]:
+    query = (
+        select(Run, Customer.name)
+        .join(Customer, Customer.id == Run.customer_id)
+        .order_by(Run.created_at.desc(), Run.id.desc())
+        .limit(limit)
+    )
+    if customer is not None:
+        query = query.where(Run.customer_id == customers.find(session, customer).id)
+    if loop is not None:
+        query = query.where(Run.loop == loop.replace("-", "_"))
+    return list(session.execute(query).tuples())
+
+
+@dataclass(frozen=True)
+class CloneCount:
+    customer: str
+    source_post_id: str
+    counted: int
+    uncounted: int
+    last_cloned_at: datetime
+
+
+def clone_counts(
+    session: Session, *, customer: str | None = None, source: str | None = None
+) -> list[CloneCount]:
+    counted = func.sum(case((Clone.status.in_(COUNTED_CLONE_STATUSES), 1), else_=0))
+    query = (
+        select(
+            Customer.name, Clone.source_post_id, counted, func.count() - counted, func.max(Clone.created_at)
+        )
+        .join(Customer, Customer.id == Clone.customer_id)
+        .group_by(Customer.name, Clone.source_post_id)
+        .order_by(Customer.name, Clone.source_post_id)
+    )
+    if customer is not None:
+        query = query.where(Clone.customer_id == customers.find(session, customer).id)
+    if source is not None:
+        query = query.where(Clone.source_post_id == source)
+    return [CloneCount(*row) for row in session.execute(query).tuples()]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    decision: Decision
+    customer: Customer
+    clone: Clone | None
+    job: Job | None
+    approval: Approval | None
+    followups: list[Decision]
+
+
+def explanation(session: Session, decision_id: int) -> Explanation:
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise LookupError(f"no decision {decision_id}")
+    clone = session.scalars(select(Clone).where(Clone.decision_id == decision.id)).one_or_none()
+    job = None
+    if clone is not None:
+        job = session.scalars(select(Job).where(Job.clone_id == clone.id)).one_or_none()
+    approval = session.get(Approval, decision.id)
+    followups = list(
+        session.scalars(select(Decision).where(Decision.parent_id == decision.id).order_by(Decision.id))
+    )
+    return Explanation(
+        decision, session.get_one(Customer, decision.customer_id), clone, job, approval, followups
+    )

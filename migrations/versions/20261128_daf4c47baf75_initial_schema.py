@@ -86,8 +86,8 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("snapshot_date", sa.Date(), nullable=False),
         sa.Column("average_organic_score", sa.Float(), nullable=True),
-        sa.Column("post_count", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("last_published_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("scored_items", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("posts_published_14d", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
             agent.store.models.UTCDateTime(timezone=True),

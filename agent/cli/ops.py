@@ -1,0 +1,83 @@
+"""`agent runs`, `agent clones`, `agent health`: what ops check every morning."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from agent.cli import context
+from agent.rules.health import HealthThresholds, evaluate
+from agent.services import utc_now
+from agent.store import queries
+
+CustomerOption = Annotated[str | None, typer.Option(help="Name, external id, project id or id")]
+
+
+def runs(
+    customer: CustomerOption = None,
+    loop: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+) -> None:
+    """Runs with their status and duration."""
+    table = Table("run", "customer", "loop", "local date", "status", "attempts", "duration", "error")
+    with context.friendly_errors(), context.database() as db, db.session() as session:
+        for run, name in queries.runs(session, customer=customer, loop=loop, limit=limit):
+            duration = (
+                f"{(run.finished_at - run.started_at).total_seconds():.1f}s"
+                if run.finished_at and run.started_at
+                else "-"
+            )
+            table.add_row(
+                str(run.id),
+                name,
+                run.loop,
+                str(run.local_date),
+                run.status,
+                str(run.attempts),
+                duration,
+                (run.error or "")[:60],
+            )
+    context.console.print(table)
+
+
+def clones(
+    customer: CustomerOption = None,
+    source: Annotated[str | None, typer.Option(help="Source platform post id")] = None,
+) -> None:
+    """Clone count per source post, and whether its cap is reached."""
+    cap = context.settings().max_clones_per_source
+    table = Table("customer", "source post", "clones", "failed/canceled", "cap", "last cloned")
+    with context.friendly_errors(), context.database() as db, db.session() as session:
+        for row in queries.clone_counts(session, customer=customer, source=source):
+            status = "[red]reached[/red]" if row.counted >= cap else f"{row.counted}/{cap}"
+            table.add_row(
+                row.customer,
+                row.source_post_id,
+                str(row.counted),
+                str(row.uncounted),
+                status,
+                f"{row.last_cloned_at:%Y-%m-%d %H:%M}",
+            )
+    context.console.print(table)
+
+
+def health() -> None:
+    """Check the monitoring signals; exits 1 when any threshold is crossed (for alerting)."""
+    settings = context.settings()
+    thresholds = HealthThresholds(
+        max_job_failures_per_day=settings.health_max_job_failures_per_day,
+        max_overrides_per_week=settings.health_max_overrides_per_week,
+        score_drop_ratio=settings.health_score_drop_ratio,
+    )
+    with context.database() as db, db.session() as session:
+        signals = evaluate(queries.health_inputs(session, now=utc_now()), thresholds)
+    if not signals:
+        context.console.print("[green]healthy[/green]: no signal crossed its threshold")
+        return
+    table = Table("customer", "signal", "detail", title="health signals")
+    for signal in signals:
+        table.add_row(signal.name, signal.signal, signal.detail)
+    context.console.print(table)
+    raise typer.Exit(1)
