@@ -44,6 +44,21 @@ def migrate() -> None:
     context.console.print("database is up to date")
 
 
+@app.command("ping")
+def ping() -> None:
+    """Exit 0 when the database (and Redis, when configured) answer: the container healthcheck."""
+    settings = context.settings()
+    from sqlalchemy import text
+
+    with context.database() as db, db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    if settings.redis_url:
+        import redis
+
+        redis.Redis.from_url(settings.redis_url, socket_timeout=5).ping()
+    context.console.print("ok")
+
+
 @app.command("decisions")
 def list_decisions(
     customer: Annotated[str | None, typer.Option(help="Name, external id, project id or id")] = None,

@@ -9,6 +9,17 @@ from datetime import UTC, datetime, timedelta
 Clock = Callable[[], datetime]
 
 
+def iso(moment: datetime) -> str:
+    """The API's timestamp spelling: UTC, milliseconds, `Z`."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def iso_seconds(moment: datetime) -> str:
+    """Window bounds are echoed without fractions, as in the contract's examples."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 

@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from agent.sandbox.clock import iso
 from agent.sandbox.scenario import PublishedPost
 
 STAGES = (("queued", 0.0), ("generating_visuals", 0.1), ("finalizing", 0.85))
 CANCEL_REFUSED_STAGES = frozenset({"finalizing"})
 CancelVerdict = Literal["accepted", "already_requested", "refused", "terminal"]
-
-
-def iso(moment: datetime) -> str:
-    """The API's timestamp spelling: UTC, milliseconds, `Z`."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _stage(fraction: float, *, terminal: bool) -> str:

@@ -162,6 +162,7 @@ class SandboxState:
     job_clock: JobClock
     concurrent_jobs: int | None
     job_duration_scale: float
+    rate_limit_tier: str = "standard"
     lock: threading.RLock = field(default_factory=threading.RLock)
     projects: dict[str, ProjectRec] = field(default_factory=dict)
     posts: dict[str, PostRec] = field(default_factory=dict)

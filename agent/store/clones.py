@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,8 +56,15 @@ def reserve(
 ) -> Clone | None:
     """Insert a pending clone in the lowest free slot, with its ids minted; None when all slots are taken.
 
-    Runs inside a SAVEPOINT so that losing a slot race rolls back only the attempted insert.
+    On PostgreSQL, reservations for one source queue on a transaction-scoped advisory lock, so that
+    concurrent runs take free slots in turn instead of colliding; the unique key stays the guarantee.
+    Each attempt runs in a SAVEPOINT so that losing a slot race rolls back only the attempted insert.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"clone-slots:{customer_id}:{source_post_id}"},
+        )
     for _ in range(SLOT_RACE_RETRIES):
         taken = set(
             session.scalars(

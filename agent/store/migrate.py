@@ -7,11 +7,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
+# The repository root in a checkout; the working directory in the Docker image (/app).
+ALEMBIC_INI_CANDIDATES = (Path(__file__).resolve().parents[2] / "alembic.ini", Path.cwd() / "alembic.ini")
+
+
+def alembic_ini() -> Path:
+    for candidate in ALEMBIC_INI_CANDIDATES:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("alembic.ini not found next to the package or in the working directory")
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ALEMBIC_INI))
+    config = Config(str(alembic_ini()))
     config.attributes["database_url"] = database_url
     return config
 
