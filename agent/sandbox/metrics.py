@@ -31,7 +31,19 @@ ORGANIC_METRICS = (
     "posts_published",
 )
 DEFAULT_ORGANIC = ("views", "engagement_rate", "watch_time_ms")
-PAID_METRICS = ("spend", "impressions", "clicks", "conversions", "cpa", "cpc", "cpm", "ctr", "roas", "reach", "frequency")
+PAID_METRICS = (
+    "spend",
+    "impressions",
+    "clicks",
+    "conversions",
+    "cpa",
+    "cpc",
+    "cpm",
+    "ctr",
+    "roas",
+    "reach",
+    "frequency",
+)
 ENGAGEMENT_SPLIT = {"likes": 0.7, "comments": 0.1, "shares": 0.1, "saves": 0.1}
 BASE_FOLLOWERS = 1000
 MAX_BUCKETS = 5000

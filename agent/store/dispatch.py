@@ -1,21 +1,37 @@
 """Set-based scheduling queries: a tick costs a handful of statements whatever the number of customers.
 
-Local time is computed once per distinct timezone, then joined against every customer in one
-INSERT … SELECT … ON CONFLICT DO NOTHING. The comparison `run_at <= local wall time` is the set-based
-form of `agent.rules.schedule.due_local_date` (a test holds the two to the same answers, across DST).
-The unique (customer, loop, local_date) key makes a second beat, a redelivery or a catch-up tick harmless.
+The pure rule (`agent.rules.schedule`) is evaluated once per distinct (timezone, run time) pair, never
+per customer; the due pairs are then joined against every customer in one INSERT … SELECT … ON
+CONFLICT DO NOTHING. The unique (customer, loop, local_date) key makes a second beat, a redelivery or a
+catch-up tick harmless.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Date, String, Time, and_, exists, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
+from agent.rules.schedule import due_local_date, weekly_due
 from agent.store.dialect import insert
 from agent.store.models import Customer, Run
+
+PAIRS_PER_STATEMENT = 1000  # keeps each statement's literal table small even with many distinct pairs
+
+
+def due_pairs(session: Session, *, now: datetime, weekday: int | None = None) -> list[tuple[str, time, date]]:
+    """(timezone, run_at, local date) for every distinct pair of enabled customers whose run is due."""
+    pairs = session.execute(
+        select(Customer.timezone, Customer.run_at).where(Customer.enabled.is_(True)).distinct()
+    ).tuples()
+    due = []
+    for tz, run_at in pairs:
+        day = due_local_date(now, tz, run_at) if weekday is None else weekly_due(now, tz, run_at, weekday)
+        if day is not None:
+            due.append((tz, run_at, day))
+    return due
 
 
 def create_due_runs(
@@ -26,50 +42,52 @@ def create_due_runs(
     `after` names a loop whose run for the same local date must have ended first (optimization reads
     what publish-to-learn just did).
     """
-    clocks = []
-    for tz in session.scalars(select(Customer.timezone).where(Customer.enabled.is_(True)).distinct()):
-        local = now.astimezone(ZoneInfo(tz))
-        if weekday is None or local.weekday() == weekday:
-            clocks.append((tz, local.date(), local.time().replace(tzinfo=None)))
-    if not clocks:
-        return 0
-    local_clock = union_all(
-        *(
+    created = 0
+    for chunk in _chunks(due_pairs(session, now=now, weekday=weekday), PAIRS_PER_STATEMENT):
+        due_slots = union_all(
+            *(
+                select(
+                    literal(tz, String).label("tz"),
+                    literal(run_at, Time).label("run_at"),
+                    literal(day, Date).label("local_date"),
+                )
+                for tz, run_at, day in chunk
+            )
+        ).cte("due_slots")
+        due = (
             select(
-                literal(tz, String).label("tz"),
-                literal(day, Date).label("local_date"),
-                literal(wall, Time).label("local_time"),
+                Customer.id,
+                literal(loop, String),
+                due_slots.c.local_date,
+                literal("pending", String),
+                literal("schedule", String),
             )
-            for tz, day, wall in clocks
+            .join(due_slots, and_(Customer.timezone == due_slots.c.tz, Customer.run_at == due_slots.c.run_at))
+            .where(Customer.enabled.is_(True))
         )
-    ).cte("local_clock")
-    due = (
-        select(
-            Customer.id,
-            literal(loop, String),
-            local_clock.c.local_date,
-            literal("pending", String),
-            literal("schedule", String),
-        )
-        .join(local_clock, Customer.timezone == local_clock.c.tz)
-        .where(Customer.enabled.is_(True), Customer.run_at <= local_clock.c.local_time)
-    )
-    if after is not None:
-        earlier = aliased(Run)
-        due = due.where(
-            exists().where(
-                earlier.customer_id == Customer.id,
-                earlier.loop == after,
-                earlier.local_date == local_clock.c.local_date,
-                earlier.status.in_(("succeeded", "failed")),
+        if after is not None:
+            earlier = aliased(Run)
+            due = due.where(
+                exists().where(
+                    earlier.customer_id == Customer.id,
+                    earlier.loop == after,
+                    earlier.local_date == due_slots.c.local_date,
+                    earlier.status.in_(("succeeded", "failed")),
+                )
             )
+        statement = (
+            insert(session, Run)
+            .from_select(["customer_id", "loop", "local_date", "status", "trigger"], due)
+            .on_conflict_do_nothing(index_elements=["customer_id", "loop", "local_date"])
+            .returning(Run.id)
         )
-    statement = (
-        insert(session, Run)
-        .from_select(["customer_id", "loop", "local_date", "status", "trigger"], due)
-        .on_conflict_do_nothing(index_elements=["customer_id", "loop", "local_date"])
-    )
-    return session.execute(statement).rowcount or 0
+        created += len(session.execute(statement).all())
+    return created
+
+
+def _chunks(items: Sequence[tuple[str, time, date]], size: int) -> Iterator[Sequence[tuple[str, time, date]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def lock_unsent(session: Session, *, now: datetime, resend_after_s: int, limit: int) -> list[int]:

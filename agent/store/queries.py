@@ -113,7 +113,9 @@ def health_inputs(session: Session, *, now: datetime, days: int = 7) -> list[Cus
                 Approval.path.contains("/ads-content/"),
             )
             .group_by(Approval.customer_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     return [
         CustomerHealth(

@@ -1,0 +1,83 @@
+"""The route table: method + path template -> handler, rate-limit class and witness kind."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent.sandbox.context import ApiRequest, ApiResponse
+from agent.sandbox.endpoints import account, content, insights, jobs, projects
+from agent.sandbox.ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
+from agent.sandbox.state import SandboxState
+
+Handler = Callable[[ApiRequest, SandboxState], ApiResponse]
+MUTATING_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    endpoint_class: str
+    handler: Handler
+    kind: str | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
+
+
+ROUTES = (
+    Route("GET", "/v1/whoami", READ_LIGHT, account.whoami),
+    Route("GET", "/v1/credits", READ_LIGHT, account.credits),
+    Route("POST", "/v1/projects", WRITE_LIGHT, projects.create_project, "project_create"),
+    Route("GET", "/v1/projects", READ_LIGHT, projects.list_projects),
+    Route("GET", "/v1/projects/{projectId}", READ_LIGHT, projects.get_project),
+    Route("PATCH", "/v1/projects/{projectId}", WRITE_LIGHT, projects.patch_project, "project_update"),
+    Route("GET", "/v1/projects/{projectId}/metrics", READ_LIGHT, insights.metrics),
+    Route("GET", "/v1/projects/{projectId}/top-performers", READ_LIGHT, insights.top_performers),
+    Route("GET", "/v1/projects/{projectId}/ads-content", READ_LIGHT, insights.list_ads_content),
+    Route(
+        "PATCH",
+        "/v1/projects/{projectId}/ads-content/{adsContentId}",
+        WRITE_LIGHT,
+        insights.patch_ads_content,
+        "ads_content_override",
+    ),
+    Route("GET", "/v1/projects/{projectId}/ads-metrics", READ_LIGHT, insights.ads_metrics),
+    Route("GET", "/v1/projects/{projectId}/recommendations", READ_LIGHT, insights.recommendations),
+    Route("POST", "/v1/projects/{projectId}/content", LONG_RUNNING, content.generate, "generate"),
+    Route("GET", "/v1/projects/{projectId}/content", READ_LIGHT, content.list_containers),
+    Route(
+        "POST",
+        "/v1/projects/{projectId}/content/clone-from-post",
+        LONG_RUNNING,
+        content.clone_from_post_in_project,
+        "clone",
+    ),
+    Route(
+        "POST", "/v1/content/{containerId}/clone-from-post", LONG_RUNNING, content.clone_from_post, "clone"
+    ),
+    Route("GET", "/v1/content/{containerId}", READ_LIGHT, content.get_container),
+    Route("GET", "/v1/content/{containerId}/progress", READ_LIGHT, content.container_progress),
+    Route("POST", "/v1/content/{containerId}/approve", WRITE_LIGHT, content.approve, "approve"),
+    Route("POST", "/v1/content/{containerId}/reject", WRITE_LIGHT, content.reject, "reject"),
+    Route("GET", "/v1/jobs/{jobId}", READ_LIGHT, jobs.get_job),
+    Route("POST", "/v1/jobs/{jobId}/cancel", WRITE_LIGHT, jobs.cancel_job, "job_cancel"),
+)
+_COMPILED = [(route, route.pattern) for route in ROUTES]
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route, pattern in _COMPILED:
+        if route.method == method:
+            found = pattern.match(path)
+            if found:
+                return route, found.groupdict()
+    return None
+
+
+def default_class(method: str) -> str:
+    """The class reported for paths that match no route."""
+    return READ_LIGHT if method == "GET" else WRITE_LIGHT
