@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -31,9 +31,12 @@ def cacheable(status: int) -> bool:
 
 @dataclass(frozen=True)
 class StoredResponse:
+    """An answer to replay verbatim, plus the witness facts of the request that produced it."""
+
     status: int
     body: Any
     headers: dict[str, str]
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,0 +1,203 @@
+"""What happens to every request, in order: admin bypass, auth, kill switch, routing, rate limit,
+injected faults, Idempotency-Key, the handler under the state lock, the witness log, late answers,
+malformed bodies and schema drift."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from agent.logging import get_logger
+from agent.sandbox import admin, ids, routes
+from agent.sandbox.context import ApiRequest, ApiResponse
+from agent.sandbox.errors import ApiError, conflict, not_found
+from agent.sandbox.faults import NO_FAULTS, FaultPlan, drift_body, malformed_body
+from agent.sandbox.idempotency import StoredResponse, fingerprint
+from agent.sandbox.scenario import API_KEY_RE
+from agent.sandbox.witness import Outcome
+
+if TYPE_CHECKING:
+    from agent.sandbox.sandbox import Sandbox
+
+log = get_logger(__name__)
+INJECTED_CODES = {500: "INTERNAL", 502: "BAD_GATEWAY", 503: "UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
+Wait = Callable[[float], bool]
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    """What the socket layer sends; `reset` = abort the connection without answering."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    reset: bool = False
+
+
+RESET = Reply(0, reset=True)
+
+
+def json_reply(status: int, body: Any, headers: dict[str, str]) -> Reply:
+    if status == 304 or body is None:
+        return Reply(status, headers)
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return Reply(status, {**headers, "Content-Type": "application/json; charset=utf-8"}, payload)
+
+
+def authenticate(headers: dict[str, str], allowed: frozenset[str]) -> tuple[str, str]:
+    """(key, key id). `X-Api-Key` wins over `Authorization: Bearer` when both are sent (§1.3)."""
+    key = headers.get("x-api-key", "").strip()
+    if not key:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else ""
+    if not key:
+        raise ApiError(401, "UNAUTHENTICATED", "Missing API key: send Authorization: Bearer lp_test_...")
+    if not API_KEY_RE.match(key) or (allowed and key not in allowed):
+        raise ApiError(401, "UNAUTHENTICATED", "Invalid API key (the sandbox accepts lp_test_ keys only).")
+    return key, key.split("_")[2]
+
+
+class Pipeline:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle(self, raw: RawRequest, wait: Wait) -> Reply:
+        request_id = ids.request_id()
+        split = urlsplit(raw.target)
+        query = parse_qs(split.query, keep_blank_values=True)
+        if split.path.startswith("/_sandbox"):
+            status, body = admin.handle(self.sandbox, raw.method, split.path, query, raw.body)
+            return json_reply(status, body, {"X-Request-Id": request_id})
+        return self._api(raw, split.path, query, request_id, wait)
+
+    def _api(self, raw: RawRequest, path: str, query: dict[str, list[str]], request_id: str, wait: Wait) -> Reply:
+        sandbox = self.sandbox
+        found = routes.match(raw.method, path)
+        route, params = found if found else (None, {})
+        endpoint_class = route.endpoint_class if route else routes.default_class(raw.method)
+        headers = {"X-Request-Id": request_id, "X-RateLimit-Endpoint-Class": endpoint_class}
+        req = ApiRequest(raw.method, path, query, raw.headers, raw.body, request_id, sandbox.now(), params=params)
+        mutation = raw.method in routes.MUTATING_METHODS
+        idempotency_key = raw.headers.get("idempotency-key") if mutation else None
+        plan: FaultPlan = NO_FAULTS
+        try:
+            api_key, req.api_key_id = authenticate(raw.headers, sandbox.api_keys)
+            if sandbox.faults.kill_switch:
+                raise ApiError(503, "KILL_SWITCH", "API access for this key is suspended (kill switch).")
+            if route is None:
+                raise not_found(f"No route for {raw.method} {path}.")
+            decision = sandbox.limiter.check(api_key, endpoint_class, req.now)
+            headers.update(decision.headers())
+            if not decision.allowed:
+                raise _rate_limited(decision.retry_after_s, f"Rate limit for {endpoint_class} exceeded.")
+            plan = sandbox.injector.plan(raw.method, path)
+            if plan.delay_s and wait(plan.delay_s):
+                return RESET
+            if plan.reset:
+                self._witness(req, route, idempotency_key, 0, "reset")
+                return RESET
+            if plan.status_5xx is not None:
+                raise _injected_5xx(plan.status_5xx, sandbox.faults.retry_after_s)
+            if plan.reject_429:
+                raise _rate_limited(sandbox.faults.retry_after_s, "Rate limited (injected fault).")
+            response = self._run(req, route, api_key, idempotency_key)
+        except ApiError as err:
+            response = ApiResponse(err.status, err.envelope(request_id), err.headers)
+        if mutation:
+            self._witness(req, route, idempotency_key, response.status, plan.blocks or ("late" if plan.late else None))
+        if plan.late and wait(sandbox.faults.late_delay_s):
+            return RESET
+        return self._render(response, headers, plan)
+
+    def _run(self, req: ApiRequest, route: routes.Route, api_key: str, idempotency_key: str | None) -> ApiResponse:
+        """Idempotency-Key replay/conflict around the handler; transient answers are never stored."""
+        store = self.sandbox.idempotency
+        scope = (api_key, f"{req.method} {route.template}", idempotency_key) if idempotency_key else None
+        if scope is not None:
+            begin = store.begin(scope, fingerprint(req.body), req.now)
+            if begin.verdict == "conflict":
+                raise ApiError(
+                    409,
+                    "IDEMPOTENCY_CONFLICT",
+                    "This Idempotency-Key was already used with a different request body.",
+                )
+            if begin.verdict == "busy":
+                raise conflict("A request with this Idempotency-Key is still in flight.", subcode="IDEMPOTENCY_IN_FLIGHT")
+            if begin.verdict == "replay" and begin.response is not None:
+                req.outcome = Outcome.REPLAYED
+                req.witness.update(begin.response.facts)
+                return ApiResponse(begin.response.status, begin.response.body, dict(begin.response.headers))
+        try:
+            response = self._call(req, route)
+        except BaseException:
+            if scope is not None:
+                store.abandon(scope)
+            raise
+        if scope is not None:
+            store.complete(scope, StoredResponse(response.status, response.body, response.headers, dict(req.witness)))
+        return response
+
+    def _call(self, req: ApiRequest, route: routes.Route) -> ApiResponse:
+        state = self.sandbox.state
+        try:
+            with state.lock:
+                state.settle()
+                return route.handler(req, state)
+        except ApiError as err:
+            return ApiResponse(err.status, err.envelope(req.request_id), err.headers)
+        except Exception:
+            log.exception("sandbox.handler_failed", method=req.method, path=req.path, request_id=req.request_id)
+            return ApiResponse(500, ApiError(500, "INTERNAL", "Internal sandbox error.").envelope(req.request_id))
+
+    def _witness(
+        self, req: ApiRequest, route: routes.Route | None, key: str | None, status: int, fault: str | None
+    ) -> None:
+        facts = req.witness
+        self.sandbox.witness.record(
+            at=req.now,
+            request_id=req.request_id,
+            method=req.method,
+            path=req.path,
+            kind=route.kind if route else None,
+            outcome=req.outcome,
+            status=status,
+            idempotency_key=key,
+            api_key_id=req.api_key_id or None,
+            project_id=facts.get("project_id"),
+            container_id=facts.get("container_id"),
+            container_ids=tuple(facts.get("container_ids", ())),
+            source_post_id=facts.get("source_post_id"),
+            job_id=facts.get("job_id"),
+            fault=fault,
+        )
+
+    def _render(self, response: ApiResponse, headers: dict[str, str], plan: FaultPlan) -> Reply:
+        reply_headers = {**headers, **response.headers}
+        body = response.body
+        success = 200 <= response.status < 300 and body is not None
+        if success and plan.drift:
+            body = drift_body(body, plan.drift, plan.drift_pick)
+        reply = json_reply(response.status, body, reply_headers)
+        if success and plan.malformed:
+            reply.body = malformed_body(reply.body)
+        return reply
+
+
+def _rate_limited(retry_after_s: int, message: str) -> ApiError:
+    return ApiError(429, "RATE_LIMITED", message, headers={"Retry-After": str(max(1, retry_after_s))})
+
+
+def _injected_5xx(status: int, retry_after_s: int) -> ApiError:
+    extra = {"Retry-After": str(retry_after_s)} if status == 503 else {}
+    return ApiError(status, INJECTED_CODES.get(status, "INTERNAL"), f"Injected fault: HTTP {status}.", headers=extra)

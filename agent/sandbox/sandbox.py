@@ -1,0 +1,175 @@
+"""The in-process facade: build a simulated Layers org from a scenario and serve it over HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from agent.sandbox.clock import Clock, JobClock, ManualClock, iso, system_clock
+from agent.sandbox.faults import FaultConfig, FaultInjector
+from agent.sandbox.idempotency import IdempotencyStore
+from agent.sandbox.pipeline import Pipeline
+from agent.sandbox.ratelimit import RateLimiter, RateLimitTier, resolve_tier
+from agent.sandbox.scenario import DEMO_SCENARIO_PATH, RateLimits, Scenario, load_scenario
+from agent.sandbox.server import SandboxServer
+from agent.sandbox.state import SandboxState
+from agent.sandbox.witness import WitnessLog
+
+
+def tier_from_scenario(spec: RateLimits) -> RateLimitTier:
+    if spec.tier == "custom":
+        return RateLimitTier(
+            "custom", spec.read_light, spec.write_light, spec.long_running, spec.daily_write, spec.concurrent_jobs
+        )
+    base = resolve_tier(spec.tier)
+    if base.name == "disabled":
+        return base
+    return RateLimitTier(
+        base.name,
+        base.read_light,
+        base.write_light,
+        base.long_running,
+        spec.daily_write or base.daily_write,
+        spec.concurrent_jobs,
+    )
+
+
+class Sandbox:
+    """A faithful local Layers Partner API.
+
+    `rate_limits`: None = the scenario's `rateLimits`; a tier name ("standard", "pilot", "partner",
+    "disabled"/"off"); or a RateLimitTier with custom numbers. `clock`: a callable returning an aware
+    UTC datetime; pass a ManualClock to drive time with `advance()`.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        faults: FaultConfig | None = None,
+        clock: Clock | None = None,
+        rate_limits: str | RateLimitTier | None = None,
+        *,
+        api_keys: Iterable[str] | None = None,
+        job_duration_scale: float | None = None,
+        concurrent_jobs: int | None = None,
+    ) -> None:
+        self.scenario = scenario if scenario is not None else load_scenario(DEMO_SCENARIO_PATH)
+        self.clock: Clock = clock or system_clock
+        if self.clock().tzinfo is None:
+            raise ValueError("the sandbox clock must return aware datetimes")
+        self.tier = tier_from_scenario(self.scenario.rate_limits) if rate_limits is None else resolve_tier(rate_limits)
+        self.concurrent_jobs = concurrent_jobs if concurrent_jobs is not None else self.tier.concurrent_jobs
+        self.api_keys = frozenset(api_keys if api_keys is not None else self.scenario.api_keys)
+        scale = job_duration_scale if job_duration_scale is not None else self.scenario.jobs.duration_scale
+        if scale <= 0:
+            raise ValueError("job_duration_scale must be positive")
+        self.job_duration_scale = scale
+        self.witness = WitnessLog()
+        self.idempotency = IdempotencyStore()
+        self.injector = FaultInjector(faults or FaultConfig())
+        self.limiter = RateLimiter(self.tier)
+        self.job_clock = JobClock(self.clock)
+        self.job_clock.set_stalled(self.injector.config.stall_jobs)
+        self._lock = threading.Lock()
+        self.state = self._fresh_state()
+        self.pipeline = Pipeline(self)
+
+    @classmethod
+    def from_demo(cls, **kwargs: Any) -> Sandbox:
+        """The bundled demo scenario (several customers, one per situation the agent must handle)."""
+        return cls(load_scenario(DEMO_SCENARIO_PATH), **kwargs)
+
+    def _fresh_state(self) -> SandboxState:
+        return SandboxState(
+            scenario=self.scenario,
+            clock=self.clock,
+            job_clock=self.job_clock,
+            concurrent_jobs=self.concurrent_jobs,
+            job_duration_scale=self.job_duration_scale,
+            rate_limit_tier=self.tier.name,
+        )
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def faults(self) -> FaultConfig:
+        return self.injector.config
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Install new fault settings now; the random sequence restarts from `faults.seed`."""
+        self.injector.configure(faults)
+        self.job_clock.set_stalled(faults.stall_jobs)
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the built-in ManualClock forward; jobs, windows and TTLs all follow it."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs Sandbox(clock=ManualClock()); this sandbox runs on another clock")
+        return self.clock.advance(seconds)
+
+    def reset(self) -> None:
+        """Back to the scenario's initial data; witness, idempotency and rate-limit counters emptied."""
+        with self._lock:
+            new_state = self._fresh_state()
+            with self.state.lock:
+                self.state = new_state
+            self.witness.clear()
+            self.idempotency.clear()
+            self.limiter = RateLimiter(self.tier)
+            self.injector.configure(self.injector.config)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+        """Start serving on a background thread; close the returned server (or use `with`)."""
+        return SandboxServer(self.pipeline, host, port)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A summary for GET /_sandbox/state: customers (with sandbox-only stage), jobs, containers."""
+        state = self.state
+        with state.lock:
+            state.settle()
+            at = state.job_clock.now()
+            return {
+                "now": iso(self.now()),
+                "rateLimitTier": self.tier.name,
+                "faults": self.faults.to_dict(),
+                "projects": [
+                    {
+                        "id": f"prj_{p.id}",
+                        "name": p.name,
+                        "customerExternalId": p.customer_external_id,
+                        "stage": p.stage,
+                        "requiresApproval": p.requires_approval,
+                        "postCount": len(state.visible_posts(p.id)),
+                        "priorClones": {
+                            f"pp_{post.id}": post.prior_clones
+                            for post in state.visible_posts(p.id)
+                            if post.prior_clones
+                        },
+                    }
+                    for p in state.projects.values()
+                ],
+                "jobs": [
+                    {
+                        "jobId": f"job_{job.id}",
+                        "kind": job.kind,
+                        "status": job.status(at),
+                        "projectId": f"prj_{job.project_id}",
+                        "containerIds": [f"cnt_{c}" for c in job.container_ids],
+                        "sourcePostId": f"pp_{job.source_post_id}" if job.source_post_id else None,
+                    }
+                    for job in state.jobs.values()
+                ],
+                "containers": [
+                    {
+                        "id": f"cnt_{c.id}",
+                        "projectId": f"prj_{c.project_id}",
+                        "status": state.container_status(c),
+                        "approvalStatus": c.approval_status,
+                        "origin": c.origin,
+                        "sourcePostId": f"pp_{c.source_post_id}" if c.source_post_id else None,
+                    }
+                    for c in state.containers.values()
+                ],
+            }
