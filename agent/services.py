@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from agent.config import Settings
 from agent.layers.client import LayersClient
 from agent.layers.quota import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
+from agent.observability import record_api_call
 from agent.store.db import Database
 
 
@@ -44,6 +45,8 @@ def build_services(settings: Settings, *, clock: Callable[[], datetime] = utc_no
     return Services(
         settings=settings,
         db=Database.from_url(settings.database_url),
-        client=LayersClient.from_settings(settings, limiter=build_limiter(settings)),
+        client=LayersClient.from_settings(
+            settings, limiter=build_limiter(settings), on_response=record_api_call
+        ),
         clock=clock,
     )

@@ -138,8 +138,8 @@ class QuotaExhausted(LayersError):
 
     default_code = "QUOTA_EXHAUSTED"
 
-    def __init__(self, endpoint_class: str, retry_after_s: float) -> None:
-        super().__init__(f"no {endpoint_class} quota for the next {retry_after_s:.1f}s")
+    def __init__(self, endpoint_class: str, retry_after_s: float, *, reason: str | None = None) -> None:
+        super().__init__(reason or f"no {endpoint_class} quota for the next {retry_after_s:.1f}s")
         self.endpoint_class = endpoint_class
         self.retry_after_s = retry_after_s
 

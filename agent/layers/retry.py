@@ -8,9 +8,12 @@ reads its own monotonic clock, which would make the fake-clock tests impossible.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from agent.config import Settings
@@ -51,7 +54,9 @@ class RetryPolicy:
         if not isinstance(exc, RETRYABLE):
             return None
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), self.retry_after_cap_s)
+            # Sleeping less than the server asked would only earn another 429, so a Retry-After above
+            # the cap is not slept at all: the error goes up and the caller reschedules.
+            return exc.retry_after if exc.retry_after <= self.retry_after_cap_s else None
         return self.backoff_s(attempt, rng)
 
     def run(
@@ -80,3 +85,19 @@ class RetryPolicy:
                     on_retry(exc, attempt, delay)
                 sleep(delay)
                 attempt += 1
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None

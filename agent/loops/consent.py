@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.layers import errors
-from agent.layers.client import UnsafeActionPath
+from agent.layers.errors import UnsafeActionPath
 from agent.logging import get_logger
 from agent.loops.failures import TRANSIENT
 from agent.services import Services

@@ -83,16 +83,7 @@ def fetch(services: Services, customer: Customer, policy: Policy, now: datetime)
     scores = [item.organic_score for item in pool if item.organic_score is not None]
     hook_source = None
     if eligible < policy.thresholds.min_eligible_pool:
-        performers = client.top_performers(
-            project,
-            metric=stage_metric(customer.stage),
-            window="7d",
-            limit=HOOK_CANDIDATES,
-            include_ineligible=True,
-        ).items
-        hook_source = rules.pick_hook_source(
-            [rules.HookSource(row.platform_post_id, row.title, row.metric_value) for row in performers]
-        )
+        hook_source = _hook_source(services, customer)
     recommendations = tuple(
         _recommendation(rec) for rec in client.iter_recommendations(project, status=["open"])
     )
@@ -114,6 +105,24 @@ def fetch(services: Services, customer: Customer, policy: Policy, now: datetime)
         scored_items=len(scores),
         posts_published_recently=int(published) if published is not None else None,
     )
+
+
+def _hook_source(services: Services, customer: Customer) -> rules.HookSource | None:
+    """The best recent performer by the customer's stage metric, else by engagement (organic-only data)."""
+    for metric in dict.fromkeys((stage_metric(customer.stage), "engagement_rate")):
+        performers = services.client.top_performers(
+            customer.layers_project_id,
+            metric=metric,
+            window="7d",
+            limit=HOOK_CANDIDATES,
+            include_ineligible=True,
+        ).items
+        found = rules.pick_hook_source(
+            [rules.HookSource(row.platform_post_id, row.title, row.metric_value) for row in performers]
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def _recommendation(rec: Any) -> RecommendationInput:
@@ -256,6 +265,18 @@ class _Recorder:
         )
         if action == rules.ACTION_COMMISSION and not self.policy.acting:
             action, reason = self.restrained(action, reason)
+        commission = None
+        if action == rules.ACTION_COMMISSION:
+            commission = commissioning.reserve(
+                self.session,
+                customer_id=self.customer.id,
+                run_id=self.run.id,
+                decision_id=None,
+                hook=decision.hook or "",
+                hook_source_post_id=inputs.hook_source.platform_post_id if inputs.hook_source else None,
+                variant_count=variant_count,
+            )
+            evidence["container_id"] = commission.container_id
         recorded = self.decide(
             action=action,
             reason=reason,
@@ -264,22 +285,13 @@ class _Recorder:
             evidence=evidence,
             key="pool",
         )
-        if action == rules.ACTION_COMMISSION:
-            commission = commissioning.reserve(
-                self.session,
-                customer_id=self.customer.id,
-                run_id=self.run.id,
-                decision_id=recorded.id,
-                hook=decision.hook or "",
-                hook_source_post_id=inputs.hook_source.platform_post_id if inputs.hook_source else None,
-                variant_count=variant_count,
-            )
-            recorded.evidence = {**evidence, "container_id": commission.container_id}
+        if commission is not None:
+            commission.decision_id = recorded.id
 
     def recommendations(self, inputs: Inputs, *, clone_request: tuple[str, int]) -> None:
-        by_key = {(r.view.kind, r.view.subject_id): r for r in inputs.recommendations}
+        by_id = {r.view.recommendation_id: r for r in inputs.recommendations}
         for view in rules.dedupe_recommendations([r.view for r in inputs.recommendations]):
-            item = by_key[(view.kind, view.subject_id)]
+            item = by_id[view.recommendation_id]
             tracked = self._track(item)
             if tracked.local_status != "open":
                 continue  # handled on an earlier day: never act twice on the same recommendation

@@ -14,7 +14,9 @@ def main() -> None:
     parser.add_argument("--scenario", default=None, help="scenario YAML (default: the bundled demo)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--tier", default=None, help="standard | pilot | partner | disabled (default: scenario)")
+    parser.add_argument(
+        "--tier", default=None, help="standard | pilot | partner | disabled (default: scenario)"
+    )
     parser.add_argument("--job-duration-scale", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0)

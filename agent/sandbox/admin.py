@@ -30,7 +30,9 @@ def _flag(query: dict[str, list[str]], name: str) -> bool | None:
     return None if not values else values[-1].lower() in ("true", "1")
 
 
-def handle(sandbox: Sandbox, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> tuple[int, Any]:
+def handle(
+    sandbox: Sandbox, method: str, path: str, query: dict[str, list[str]], raw: bytes
+) -> tuple[int, Any]:
     try:
         body = _body(raw) if method in ("POST", "PUT", "PATCH") else {}
     except ValueError as exc:
@@ -64,7 +66,9 @@ def handle(sandbox: Sandbox, method: str, path: str, query: dict[str, list[str]]
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             return _error(422, "seconds must be a non-negative number")
         if not isinstance(sandbox.clock, ManualClock):
-            return _error(409, "the sandbox runs on the wall clock; start it with a ManualClock to advance time")
+            return _error(
+                409, "the sandbox runs on the wall clock; start it with a ManualClock to advance time"
+            )
         sandbox.advance(seconds)
         return 200, {"now": iso(sandbox.now())}
     return _error(404, f"no admin route {method} {path}")

@@ -23,7 +23,9 @@ def run_sandbox(
 ) -> None:
     """Serve until SIGINT/SIGTERM. No scenario = the demo; `tier` None = the scenario's tier."""
     scenario = load_scenario(scenario_path or DEMO_SCENARIO_PATH)
-    sandbox = Sandbox(scenario, faults=faults or FaultConfig(), rate_limits=tier, job_duration_scale=job_duration_scale)
+    sandbox = Sandbox(
+        scenario, faults=faults or FaultConfig(), rate_limits=tier, job_duration_scale=job_duration_scale
+    )
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

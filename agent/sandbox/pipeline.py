@@ -81,13 +81,17 @@ class Pipeline:
             return json_reply(status, body, {"X-Request-Id": request_id})
         return self._api(raw, split.path, query, request_id, wait)
 
-    def _api(self, raw: RawRequest, path: str, query: dict[str, list[str]], request_id: str, wait: Wait) -> Reply:
+    def _api(
+        self, raw: RawRequest, path: str, query: dict[str, list[str]], request_id: str, wait: Wait
+    ) -> Reply:
         sandbox = self.sandbox
         found = routes.match(raw.method, path)
         route, params = found if found else (None, {})
         endpoint_class = route.endpoint_class if route else routes.default_class(raw.method)
         headers = {"X-Request-Id": request_id, "X-RateLimit-Endpoint-Class": endpoint_class}
-        req = ApiRequest(raw.method, path, query, raw.headers, raw.body, request_id, sandbox.now(), params=params)
+        req = ApiRequest(
+            raw.method, path, query, raw.headers, raw.body, request_id, sandbox.now(), params=params
+        )
         mutation = raw.method in routes.MUTATING_METHODS
         idempotency_key = raw.headers.get("idempotency-key") if mutation else None
         plan: FaultPlan = NO_FAULTS
@@ -115,12 +119,16 @@ class Pipeline:
         except ApiError as err:
             response = ApiResponse(err.status, err.envelope(request_id), err.headers)
         if mutation:
-            self._witness(req, route, idempotency_key, response.status, plan.blocks or ("late" if plan.late else None))
+            self._witness(
+                req, route, idempotency_key, response.status, plan.blocks or ("late" if plan.late else None)
+            )
         if plan.late and wait(sandbox.faults.late_delay_s):
             return RESET
         return self._render(response, headers, plan)
 
-    def _run(self, req: ApiRequest, route: routes.Route, api_key: str, idempotency_key: str | None) -> ApiResponse:
+    def _run(
+        self, req: ApiRequest, route: routes.Route, api_key: str, idempotency_key: str | None
+    ) -> ApiResponse:
         """Idempotency-Key replay/conflict around the handler; transient answers are never stored."""
         store = self.sandbox.idempotency
         scope = (api_key, f"{req.method} {route.template}", idempotency_key) if idempotency_key else None
@@ -133,7 +141,9 @@ class Pipeline:
                     "This Idempotency-Key was already used with a different request body.",
                 )
             if begin.verdict == "busy":
-                raise conflict("A request with this Idempotency-Key is still in flight.", subcode="IDEMPOTENCY_IN_FLIGHT")
+                raise conflict(
+                    "A request with this Idempotency-Key is still in flight.", subcode="IDEMPOTENCY_IN_FLIGHT"
+                )
             if begin.verdict == "replay" and begin.response is not None:
                 req.outcome = Outcome.REPLAYED
                 req.witness.update(begin.response.facts)
@@ -145,7 +155,9 @@ class Pipeline:
                 store.abandon(scope)
             raise
         if scope is not None:
-            store.complete(scope, StoredResponse(response.status, response.body, response.headers, dict(req.witness)))
+            store.complete(
+                scope, StoredResponse(response.status, response.body, response.headers, dict(req.witness))
+            )
         return response
 
     def _call(self, req: ApiRequest, route: routes.Route) -> ApiResponse:
@@ -157,8 +169,12 @@ class Pipeline:
         except ApiError as err:
             return ApiResponse(err.status, err.envelope(req.request_id), err.headers)
         except Exception:
-            log.exception("sandbox.handler_failed", method=req.method, path=req.path, request_id=req.request_id)
-            return ApiResponse(500, ApiError(500, "INTERNAL", "Internal sandbox error.").envelope(req.request_id))
+            log.exception(
+                "sandbox.handler_failed", method=req.method, path=req.path, request_id=req.request_id
+            )
+            return ApiResponse(
+                500, ApiError(500, "INTERNAL", "Internal sandbox error.").envelope(req.request_id)
+            )
 
     def _witness(
         self, req: ApiRequest, route: routes.Route | None, key: str | None, status: int, fault: str | None
@@ -200,4 +216,6 @@ def _rate_limited(retry_after_s: int, message: str) -> ApiError:
 
 def _injected_5xx(status: int, retry_after_s: int) -> ApiError:
     extra = {"Retry-After": str(retry_after_s)} if status == 503 else {}
-    return ApiError(status, INJECTED_CODES.get(status, "INTERNAL"), f"Injected fault: HTTP {status}.", headers=extra)
+    return ApiError(
+        status, INJECTED_CODES.get(status, "INTERNAL"), f"Injected fault: HTTP {status}.", headers=extra
+    )

@@ -21,7 +21,12 @@ from agent.sandbox.witness import WitnessLog
 def tier_from_scenario(spec: RateLimits) -> RateLimitTier:
     if spec.tier == "custom":
         return RateLimitTier(
-            "custom", spec.read_light, spec.write_light, spec.long_running, spec.daily_write, spec.concurrent_jobs
+            "custom",
+            spec.read_light,
+            spec.write_light,
+            spec.long_running,
+            spec.daily_write,
+            spec.concurrent_jobs,
         )
     base = resolve_tier(spec.tier)
     if base.name == "disabled":
@@ -59,7 +64,11 @@ class Sandbox:
         self.clock: Clock = clock or system_clock
         if self.clock().tzinfo is None:
             raise ValueError("the sandbox clock must return aware datetimes")
-        self.tier = tier_from_scenario(self.scenario.rate_limits) if rate_limits is None else resolve_tier(rate_limits)
+        self.tier = (
+            tier_from_scenario(self.scenario.rate_limits)
+            if rate_limits is None
+            else resolve_tier(rate_limits)
+        )
         self.concurrent_jobs = concurrent_jobs if concurrent_jobs is not None else self.tier.concurrent_jobs
         self.api_keys = frozenset(api_keys if api_keys is not None else self.scenario.api_keys)
         scale = job_duration_scale if job_duration_scale is not None else self.scenario.jobs.duration_scale
@@ -106,7 +115,9 @@ class Sandbox:
     def advance(self, seconds: float) -> datetime:
         """Move the built-in ManualClock forward; jobs, windows and TTLs all follow it."""
         if not isinstance(self.clock, ManualClock):
-            raise TypeError("advance() needs Sandbox(clock=ManualClock()); this sandbox runs on another clock")
+            raise TypeError(
+                "advance() needs Sandbox(clock=ManualClock()); this sandbox runs on another clock"
+            )
         return self.clock.advance(seconds)
 
     def reset(self) -> None:

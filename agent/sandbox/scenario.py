@@ -301,7 +301,7 @@ def _cross_check(scenario: Scenario) -> list[str]:
     seen: dict[str, str] = {}
 
     def unique(value: str, path: str) -> None:
-        key = value.split("_", 1)[1].lower()
+        key = value.lower()
         if key in seen:
             problems.append(f"{path}: id {value} is already used at {seen[key]}")
         else:

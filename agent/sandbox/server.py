@@ -22,6 +22,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HttpServer
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._dispatch()
 
@@ -46,7 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         body = self._read_body()
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.pipeline.handle(RawRequest(self.command, self.path, headers, body), self.server.wait)
+        reply = self.server.pipeline.handle(
+            RawRequest(self.command, self.path, headers, body), self.server.wait
+        )
         if reply.reset:
             self._reset()
             return
@@ -121,7 +127,7 @@ class SandboxServer:
         self.host = host
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-http"
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="sandbox-http"
         )
         self._thread.start()
         self._closed = False

@@ -1,0 +1,57 @@
+"""Registering a sandbox scenario's projects as customers (the demo, the compose stack, the tests)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.sandbox import Scenario
+from agent.store import clones, customers
+from agent.store.models import Customer
+
+
+def register(session: Session, scenario: Scenario, *, run_at: time = time(6, 0)) -> list[Customer]:
+    """Add every scenario project as a customer, once; seed the clones the scenario says happened before.
+
+    Safe to run again: existing customers (by Layers project id) are left as they are.
+    """
+    registered = []
+    for project in scenario.projects:
+        existing = session.scalars(
+            select(Customer).where(Customer.layers_project_id == project.id)
+        ).one_or_none()
+        if existing is not None:
+            registered.append(existing)
+            continue
+        customer = customers.add(
+            session,
+            layers_project_id=project.id,
+            name=project.name,
+            timezone=project.timezone,
+            external_id=project.customer_external_id,
+            stage=project.stage,
+            run_at=run_at,
+        )
+        for post in project.posts:
+            for _ in range(post.prior_clones):
+                _seed_prior_clone(session, customer.id, post.platform_post_id)
+        registered.append(customer)
+    return registered
+
+
+def _seed_prior_clone(session: Session, customer_id: int, source_post_id: str) -> None:
+    """A clone made before the agent was installed: it counts toward the cap like any other."""
+    clone = clones.reserve(
+        session,
+        customer_id=customer_id,
+        run_id=None,
+        decision_id=None,
+        source_post_id=source_post_id,
+        mode="fork",
+        variations=2,
+        origin="prior",
+    )
+    if clone is not None:
+        clone.status = "completed"
