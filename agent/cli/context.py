@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +14,8 @@ from agent.services import Services, build_services
 from agent.store.customers import CustomerNotFound
 from agent.store.db import Database
 
-console = Console()
+# Off a terminal (CI logs, pipes) tables get room instead of the 80-column fallback.
+console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2

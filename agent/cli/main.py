@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agent.cli import consent, context, customers, explain, ops, processes, running
+from agent.cli import consent, context, customers, demo, explain, ops, processes, running
 from agent.cli.render import decision_row, decisions_table, json_lines
 from agent.logging import configure_logging
 from agent.store import queries
@@ -26,6 +26,7 @@ app.command("explain")(explain.explain)
 app.command("runs")(ops.runs)
 app.command("clones")(ops.clones)
 app.command("health")(ops.health)
+app.command("demo")(demo.demo)
 
 
 @app.callback()

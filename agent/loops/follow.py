@@ -71,18 +71,18 @@ def poll_one(services: Services, due: Due) -> None:
         _reschedule(services, due, now=now, poll=poll)
         return
     job = poll.job
-    error = getattr(job, "error", None)
+    error = job.error
+    approval = _approval_status(services, due) if job.status == "completed" else None
     _finish(
         services,
         due,
         status=job.status,
         now=now,
         result=job.result if isinstance(job.result, dict) else None,
-        error_code=getattr(error, "code", None),
-        error_message=getattr(error, "message", None),
+        error_code=error.code if error else None,
+        error_message=error.message if error else None,
+        approval_status=approval,
     )
-    if job.status == "completed":
-        _read_approval(services, due)
     log.info("job_finished", job_id=due.job_id, status=job.status, customer_id=due.customer_id)
 
 
@@ -113,6 +113,7 @@ def _finish(
     result: dict | None = None,
     error_code: str | None = None,
     error_message: str | None = None,
+    approval_status: str | None = None,
 ) -> None:
     """Record the job's end on the job row and on the clone or commission it belongs to, together."""
     with services.db.session() as session:
@@ -127,6 +128,7 @@ def _finish(
             clones.finish(
                 session, clone, status=status, now=now, error_code=error_code, error_message=error_message
             )
+            clone.approval_status = approval_status
         if job.commission_id is not None:
             commission = session.get_one(Commission, job.commission_id)
             commission.status = status
@@ -135,8 +137,8 @@ def _finish(
             commission.error_message = error_message
 
 
-def _read_approval(services: Services, due: Due) -> None:
-    """Clones are held for the customer's approval: record the container's approvalStatus for ops."""
+def _approval_status(services: Services, due: Due) -> str | None:
+    """Clones are held for the customer's approval: read the container's approvalStatus for ops."""
     with services.db.session() as session:
         job = session.get_one(Job, due.id)
         owner = (
@@ -144,19 +146,12 @@ def _read_approval(services: Services, due: Due) -> None:
         )
         container_id = owner.container_id if owner is not None else None
     if container_id is None:
-        return
+        return None
     try:
-        container = services.client.get_content(container_id)
-    except (*TRANSIENT, errors.LayersError) as exc:
+        return services.client.get_content(container_id).approval_status
+    except errors.LayersError as exc:
         log.warning("approval_status_unread", job_id=due.job_id, error=type(exc).__name__)
-        return
-    with services.db.session() as session:
-        job = session.get_one(Job, due.id)
-        if job.clone_id is not None:
-            session.get_one(Clone, job.clone_id).approval_status = container.approval_status
-        result = dict(job.result or {})
-        result["approvalStatus"] = container.approval_status
-        job.result = result
+        return None
 
 
 def _malformed(services: Services, due: Due, exc: errors.ContractError) -> None:

@@ -45,7 +45,8 @@ def due_local_date(now_utc: datetime, tz: str, run_at: time) -> date | None:
         raise ValueError("run_at is a local wall-clock time and must not carry a tzinfo")
     now_local = _local(now_utc, tz)
     today = now_local.date()
-    scheduled = datetime.combine(today, run_at, tzinfo=now_local.tzinfo)  # fold=0: first occurrence
+    # fold=0 names the first occurrence of a repeated wall time, whatever fold run_at came with.
+    scheduled = datetime.combine(today, run_at.replace(fold=0), tzinfo=now_local.tzinfo)
     if _is_skipped(scheduled):
         # No instant shows run_at; compare wall clocks, which jump straight past it.
         due = now_local.replace(tzinfo=None) >= scheduled.replace(tzinfo=None)

@@ -59,10 +59,6 @@ def bare(value: str, prefix: str) -> str:
     return value
 
 
-def prefixed(value: str, prefix: str) -> str:
-    return f"{prefix}_{value}"
-
-
 def strip_any_prefix(value: str) -> str:
     """Comparison key for witness filters, where the caller may pass either spelling of an id."""
     rest = GENERIC_PREFIX_RE.sub("", value, count=1)

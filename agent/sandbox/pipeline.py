@@ -93,6 +93,8 @@ class Pipeline:
             raw.method, path, query, raw.headers, raw.body, request_id, sandbox.now(), params=params
         )
         mutation = raw.method in routes.MUTATING_METHODS
+        if mutation:
+            _prefill_facts(req)
         idempotency_key = raw.headers.get("idempotency-key") if mutation else None
         plan: FaultPlan = NO_FAULTS
         try:
@@ -208,6 +210,26 @@ class Pipeline:
         if success and plan.malformed:
             reply.body = malformed_body(reply.body)
         return reply
+
+
+def _prefill_facts(req: ApiRequest) -> None:
+    """Witness facts readable without running the handler, so faulted requests can be found too."""
+    for param, prefix, fact in (
+        ("containerId", "cnt", "container_id"),
+        ("projectId", "prj", "project_id"),
+        ("jobId", "job", "job_id"),
+    ):
+        if param in req.params:
+            req.note(**{fact: f"{prefix}_{ids.bare(req.params[param], prefix)}"})
+    try:
+        body = json.loads(req.body) if req.body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return
+    if isinstance(body, dict):
+        if isinstance(body.get("sourcePlatformPostId"), str):
+            req.note(source_post_id=body["sourcePlatformPostId"])
+        if isinstance(body.get("projectId"), str) and "project_id" not in req.witness:
+            req.note(project_id=body["projectId"])
 
 
 def _rate_limited(retry_after_s: int, message: str) -> ApiError:

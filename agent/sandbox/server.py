@@ -73,14 +73,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _reset(self) -> None:
-        """Abort with a TCP RST: SO_LINGER 0, then close every reference to the socket."""
+        """Abort with a TCP RST: SO_LINGER 0, then close the socket and the file that references it."""
         self.close_connection = True
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             return
         self.rfile.close()
-        self.wfile.close()
         self.connection.close()
 
 

@@ -15,7 +15,7 @@ from agent.sandbox import ids
 from agent.sandbox.clock import Clock, JobClock
 from agent.sandbox.errors import ApiError, conflict, not_found
 from agent.sandbox.jobs import Job
-from agent.sandbox.scenario import JobBehaviour, PaidMetrics, PublishedPost, Scenario, resolve_time
+from agent.sandbox.scenario import JobBehaviour, PaidMetrics, Post, PublishedPost, Scenario, resolve_time
 
 MEDIA_BASE = "https://media.layers.com/sandbox"
 
@@ -141,9 +141,6 @@ class ContainerRec:
     asset_id: str | None = None
     approved_at: datetime | None = None
     approved_by: str | None = None
-    rejected_at: datetime | None = None
-    rejected_by: str | None = None
-    reject_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +263,7 @@ class SandboxState:
                     suggested_action=rec.suggested_action.model_dump() if rec.suggested_action else None,
                 )
 
-    def _load_post(self, project_id: str, post: Any, now: datetime) -> None:
+    def _load_post(self, project_id: str, post: Post, now: datetime) -> None:
         post_id = ids.bare(post.platform_post_id, "pp")
         published = resolve_time(now, post.age_days, post.published_at)
         rec = PostRec(

@@ -22,6 +22,13 @@ def services() -> Services:
         return _services
 
 
+def install(prepared: Services) -> None:
+    """Use these services in this process (the demo runs the real tasks in-process on the sandbox)."""
+    global _services
+    with _lock:
+        _services = prepared
+
+
 def reset() -> None:
     """Forget the services of the parent process (called in each forked child)."""
     global _services

@@ -276,6 +276,7 @@ def container_json(container: ContainerRec, state: SandboxState) -> dict[str, An
         "assets": assets or [],
         "approvalStatus": container.approval_status,
         "creativeType": "generated",
+        "brief": container.brief,
         "createdAt": iso(container.created_at),
         "completedAt": iso(container.finished_at) if completed and container.finished_at else None,
         "failedAt": iso(container.finished_at) if status == "failed" and container.finished_at else None,
@@ -412,9 +413,6 @@ def reject(req: ApiRequest, state: SandboxState) -> ApiResponse:
     if container.approval_status != "pending":
         raise conflict("Container was already reviewed.", approvalStatus=container.approval_status)
     container.approval_status = "rejected"
-    container.rejected_at = req.now
-    container.rejected_by = f"api_key_{req.api_key_id}"
-    container.reject_reason = reason
     req.outcome = Outcome.APPLIED
     return ApiResponse(
         200,
@@ -422,7 +420,7 @@ def reject(req: ApiRequest, state: SandboxState) -> ApiResponse:
             "id": f"cnt_{container.id}",
             "approvalStatus": "rejected",
             "rejectedAt": iso(req.now),
-            "rejectedBy": container.rejected_by,
+            "rejectedBy": f"api_key_{req.api_key_id}",
             "reason": reason,
         },
     )

@@ -36,6 +36,7 @@ from agent.sandbox.params import (
     q_str,
     query_bind,
 )
+from agent.sandbox.scenario import PaidMetrics
 from agent.sandbox.state import AdRec, AdsContentRec, PostRec, SandboxState, default_watch_time
 from agent.sandbox.witness import Outcome
 
@@ -175,7 +176,7 @@ def _paid_from_ads(state: SandboxState, ads_content_id: str | None, since: datet
     return {key: values[key] for key in ("spend", "conversions", "cpa", "roas")}
 
 
-def _paid_block(metrics_spec: Any) -> dict[str, Any] | None:
+def _paid_block(metrics_spec: PaidMetrics | None) -> dict[str, Any] | None:
     if metrics_spec is None:
         return None
     spend, conversions = metrics_spec.spend, metrics_spec.conversions

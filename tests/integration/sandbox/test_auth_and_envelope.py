@@ -56,6 +56,12 @@ def test_whoami_shape(client):
     assert body["scopes"] == ["*"]
 
 
+def test_credits_shape(client):
+    body = client.get("/v1/credits").json()
+    assert body["available"] == body["balance"]
+    assert body["estimatedCreditsPerFormat"]["video_remix"] == 120
+
+
 def test_unknown_route_is_404_envelope(client):
     _assert_envelope(client.get("/v1/nothing-here"), 404, "NOT_FOUND")
     _assert_envelope(client.delete(f"/v1/projects/{ACME}"), 404, "NOT_FOUND")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from .conftest import ACME, ACME_BREAKOUT, BRIGHT, STORMY, STORMY_BREAKOUT, clone
 
@@ -17,11 +18,13 @@ def test_clone_returns_a_202_job_envelope(client):
     assert response.status_code == 202
     assert response.headers["X-RateLimit-Endpoint-Class"] == "long-running"
     body = response.json()
-    assert body["jobId"].startswith("job_") and len(body["jobId"]) == 30
+    assert body["jobId"].startswith("job_")
+    assert len(body["jobId"]) == 30
     assert body["kind"] == "content_clone_from_post"
     assert body["status"] == "running"
     assert body["containerId"] == f"cnt_{cid}"
-    assert len(body["containerIds"]) == 2 and body["containerIds"][0] == f"cnt_{cid}"
+    assert len(body["containerIds"]) == 2
+    assert body["containerIds"][0] == f"cnt_{cid}"
     assert body["locationUrl"] == f"/v1/jobs/{body['jobId']}"
     assert body["projectId"] == ACME
 
@@ -79,14 +82,16 @@ def test_clone_job_progresses_and_completes_with_pending_containers(sandbox, cli
     assert progresses == sorted(progresses)
     assert seen[-1][0] == "completed"
     job = client.get(job_url).json()
-    assert job["status"] == "completed" and job["progress"] == 1.0
+    assert job["status"] == "completed"
+    assert job["progress"] == 1.0
     assert job["result"]["containerId"] == body["containerId"]
     assert job["finishedAt"] == "2026-04-20T12:00:34.000Z"
     for container_id in body["containerIds"]:
         container = client.get(f"/v1/content/{container_id}").json()
         assert container["status"] == "completed"
         assert container["approvalStatus"] == "pending"
-        assert container["preview"]["kind"] == "video" and container["assets"]
+        assert container["preview"]["kind"] == "video"
+        assert container["assets"]
 
 
 def test_completed_clone_publishes_the_scenario_post(sandbox, client):
@@ -96,8 +101,10 @@ def test_completed_clone_publishes_the_scenario_post(sandbox, client):
     sandbox.advance(10)
     after = client.get(f"/v1/projects/{ACME}/top-performers", params=params).json()["items"]
     new = [i for i in after if i["title"] == "Skip the line, part 2"]
-    assert len(after) == len(before) + 1 and len(new) == 1
-    assert new[0]["sourceType"] == "content_container" and new[0]["sourceId"].startswith("cnt_")
+    assert len(after) == len(before) + 1
+    assert len(new) == 1
+    assert new[0]["sourceType"] == "content_container"
+    assert new[0]["sourceId"].startswith("cnt_")
 
 
 def test_failed_clone_carries_the_scenario_error(sandbox, client):
@@ -107,11 +114,15 @@ def test_failed_clone_carries_the_scenario_error(sandbox, client):
     sandbox.advance(2)
     job = client.get(body["locationUrl"]).json()
     assert job["status"] == "failed"
-    assert job["error"] == {"code": "SOURCE_UNAVAILABLE", "message": "The source video could not be fetched from TikTok."}
+    assert job["error"] == {
+        "code": "SOURCE_UNAVAILABLE",
+        "message": "The source video could not be fetched from TikTok.",
+    }
     sandbox.advance(60)
     assert client.get(body["locationUrl"]).json() == job
     container = client.get(f"/v1/content/{body['containerId']}").json()
-    assert container["status"] == "failed" and container["lastError"]["code"] == "SOURCE_UNAVAILABLE"
+    assert container["status"] == "failed"
+    assert container["lastError"]["code"] == "SOURCE_UNAVAILABLE"
 
 
 def test_job_etag_and_304(sandbox, client):
@@ -125,7 +136,8 @@ def test_job_etag_and_304(sandbox, client):
     assert unchanged.headers["X-Request-Id"].startswith("req_")
     sandbox.advance(2)
     moved = client.get(body["locationUrl"], headers={"If-None-Match": etag})
-    assert moved.status_code == 200 and moved.headers["ETag"] != etag
+    assert moved.status_code == 200
+    assert moved.headers["ETag"] != etag
 
 
 def test_cancel_lands_at_the_next_stage_boundary(sandbox, client):
@@ -137,7 +149,8 @@ def test_cancel_lands_at_the_next_stage_boundary(sandbox, client):
     assert client.get(body["locationUrl"]).json()["status"] == "running"
     sandbox.advance(1)
     job = client.get(body["locationUrl"]).json()
-    assert job["status"] == "canceled" and "error" not in job
+    assert job["status"] == "canceled"
+    assert "error" not in job
     assert client.get(f"/v1/content/{body['containerId']}").json()["status"] == "canceled"
     again = client.post(cancel_url)
     assert again.status_code == 200
@@ -173,27 +186,38 @@ def test_non_reference_clone_route_mints_the_container(sandbox, client):
 
 def test_generation_accepts_gen_a_format_and_upserts_on_id(sandbox, client):
     cid = _cid()
-    brief = {"hook": "Get things done.", "cta": "Download", "targetPlatforms": ["tiktok"], "themeTags": ["speed"]}
+    brief = {
+        "hook": "Get things done.",
+        "cta": "Download",
+        "targetPlatforms": ["tiktok"],
+        "themeTags": ["speed"],
+    }
     body = {"id": cid, "format": "video_remix", "variantCount": 2, "brief": brief}
     first = client.post(f"/v1/projects/{ACME}/content", json=body)
     assert first.status_code == 202
     envelope = first.json()
     assert envelope["kind"] == "content_generate"
-    assert envelope["containerId"] == f"cnt_{cid}" and len(envelope["containerIds"]) == 2
+    assert envelope["containerId"] == f"cnt_{cid}"
+    assert len(envelope["containerIds"]) == 2
     assert client.post(f"/v1/projects/{ACME}/content", json=body).json() == envelope
     changed = client.post(f"/v1/projects/{ACME}/content", json={**body, "variantCount": 1})
-    assert changed.status_code == 409 and changed.json()["error"]["code"] == "CONFLICT"
+    assert changed.status_code == 409
+    assert changed.json()["error"]["code"] == "CONFLICT"
     assert sandbox.witness.count_applied("generate") == 1
     sandbox.advance(5)
     container = client.get(f"/v1/content/{cid}").json()
-    assert container["format"] == "video-remix" and container["hook"] == "Get things done."
+    assert container["format"] == "video-remix"
+    assert container["hook"] == "Get things done."
 
 
 def test_generation_validation(client):
     assert client.post(f"/v1/projects/{ACME}/content", json={"format": "gif"}).status_code == 422
     assert client.post(f"/v1/projects/{ACME}/content", json={"variantCount": 6}).status_code == 422
     assert client.post(f"/v1/projects/{ACME}/content", json={"brief": {"mood": "x"}}).status_code == 422
-    assert client.post("/v1/projects/prj_00000000-0000-4000-8000-000000000000/content", json={}).status_code == 404
+    assert (
+        client.post("/v1/projects/prj_00000000-0000-4000-8000-000000000000/content", json={}).status_code
+        == 404
+    )
 
 
 def test_concurrent_jobs_cap_is_a_429_on_the_starting_post(start_sandbox):
@@ -212,8 +236,10 @@ def test_container_progress_and_listing(sandbox, client):
     body = clone(client, _cid()).json()
     sandbox.advance(2)
     progress = client.get(f"/v1/content/{body['containerId']}/progress").json()
-    assert progress["status"] == "processing" and progress["stage"] == "generating_visuals"
-    assert 0 < progress["stageProgress"] < 1 and progress["etaSeconds"] == 2
+    assert progress["status"] == "processing"
+    assert progress["stage"] == "generating_visuals"
+    assert 0 < progress["stageProgress"] < 1
+    assert progress["etaSeconds"] == 2
     listing = client.get(f"/v1/projects/{ACME}/content", params={"status": "generating"}).json()
     assert [item["id"] for item in listing["items"]] == [body["containerId"]]
     assert client.get(f"/v1/content/{_cid()}").status_code == 404
@@ -225,8 +251,20 @@ def test_approve_and_reject_pending_containers(sandbox, client):
     assert client.post(f"/v1/content/{first}/approve").status_code == 409
     sandbox.advance(5)
     approved = client.post(f"/v1/content/{first}/approve").json()
-    assert approved["approvalStatus"] == "approved" and approved["approvedAt"]
+    assert approved["approvalStatus"] == "approved"
+    assert approved["approvedAt"]
     assert client.post(f"/v1/content/{second}/reject", json={}).status_code == 422
     rejected = client.post(f"/v1/content/{second}/reject", json={"reason": "Off-brand"}).json()
-    assert rejected["approvalStatus"] == "rejected" and rejected["reason"] == "Off-brand"
+    assert rejected["approvalStatus"] == "rejected"
+    assert rejected["reason"] == "Off-brand"
     assert client.post(f"/v1/content/{second}/approve").status_code == 409
+
+
+def test_concurrent_duplicates_create_exactly_one_clone(sandbox, client):
+    cid = _cid()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: clone(client, cid), range(16)))
+    assert {r.status_code for r in responses} == {202}
+    assert len({r.json()["jobId"] for r in responses}) == 1
+    assert len(sandbox.witness.applied_clones(container_id=cid)) == 1
+    assert len(sandbox.witness.entries(container_id=cid)) == 16

@@ -17,6 +17,11 @@ import pytest
 from agent.layers import errors
 from agent.layers.errors import error_from_response
 from agent.layers.models import (
+    APPROVAL_STATUSES,
+    CONTAINER_STATUSES,
+    JOB_TERMINAL,
+    OVERRIDES,
+    RECOMMENDATION_KINDS,
     AdsContentPage,
     AdsMetricsResponse,
     Container,
@@ -176,3 +181,15 @@ def test_examples_read_as_the_docs_describe():
     assert [(a.method, a.endpoint.startswith("/v1/")) for a in actions] == [("POST", True), ("PATCH", True)]
     whoami_gen_a = parse_response(Whoami, EXAMPLES["CONTRACT.md §1.5 #2"], endpoint="x")
     assert whoami_gen_a.kill_switch is False
+
+
+def test_the_known_enum_values_cover_every_value_in_the_examples():
+    container = parse_response(Container, EXAMPLES["CONTRACT.md §14.1 #1"], endpoint="x")
+    assert container.status in CONTAINER_STATUSES
+    assert container.approval_status in APPROVAL_STATUSES
+    recs = parse_response(RecommendationPage, EXAMPLES["reference-recommendations.txt #2"], endpoint="x")
+    assert {r.kind for r in recs.items} == RECOMMENDATION_KINDS
+    ads = parse_response(AdsContentPage, EXAMPLES["reference-ads-content.txt #1"], endpoint="x")
+    assert {i.override for i in ads.items} - {None} <= OVERRIDES
+    completed = parse_response(Job, EXAMPLES["CONTRACT.md §7.3 #2"], endpoint="x")
+    assert completed.status in JOB_TERMINAL

@@ -129,10 +129,18 @@ HOOK = HookSource("pp_1", "  Get things done.  ", 0.08)
             id="exactly-7-days-is-allowed-again",
         ),
         pytest.param(
-            2, NOW + timedelta(hours=1), HOOK, (ACTION_SKIP, REASON_COMMISSION_COOLDOWN), id="future-commission"
+            2,
+            NOW + timedelta(hours=1),
+            HOOK,
+            (ACTION_SKIP, REASON_COMMISSION_COOLDOWN),
+            id="future-commission",
         ),
         pytest.param(
-            2, NOW - timedelta(days=1), None, (ACTION_SKIP, REASON_COMMISSION_COOLDOWN), id="cooldown-beats-no-hook"
+            2,
+            NOW - timedelta(days=1),
+            None,
+            (ACTION_SKIP, REASON_COMMISSION_COOLDOWN),
+            id="cooldown-beats-no-hook",
         ),
         pytest.param(2, None, None, (ACTION_SKIP, REASON_NO_HOOK_SOURCE), id="no-performer"),
         pytest.param(
@@ -181,7 +189,15 @@ def test_pick_hook_source(performers, expected):
 # Recommendations
 
 
-def rec(kind="refresh_fatigued", confidence=0.8, *, rec_id="rec_1", subject="adc_1", endpoint=CLONE_PATH, method="POST"):
+def rec(
+    kind="refresh_fatigued",
+    confidence=0.8,
+    *,
+    rec_id="rec_1",
+    subject="adc_1",
+    endpoint=CLONE_PATH,
+    method="POST",
+):
     return RecommendationView(rec_id, kind, confidence, "ads_content", subject, endpoint, method)
 
 
@@ -237,18 +253,30 @@ ALLOW_VP = frozenset({"value_propositions"})
 @pytest.mark.parametrize(
     ("recommendation", "auto_approve", "expected"),
     [
-        pytest.param(rec(confidence=0.7), frozenset(), (ACTION_ACT, REASON_REFRESH_FATIGUED), id="refresh-at-0.7-acts"),
-        pytest.param(rec(confidence=1.0), frozenset(), (ACTION_ACT, REASON_REFRESH_FATIGUED), id="refresh-at-1.0"),
         pytest.param(
-            rec(confidence=0.69), frozenset(), (ACTION_SURFACE, REASON_MODERATE_CONFIDENCE), id="refresh-at-0.69"
+            rec(confidence=0.7), frozenset(), (ACTION_ACT, REASON_REFRESH_FATIGUED), id="refresh-at-0.7-acts"
         ),
         pytest.param(
-            rec(confidence=0.5), frozenset(), (ACTION_SURFACE, REASON_MODERATE_CONFIDENCE), id="refresh-at-0.5"
+            rec(confidence=1.0), frozenset(), (ACTION_ACT, REASON_REFRESH_FATIGUED), id="refresh-at-1.0"
+        ),
+        pytest.param(
+            rec(confidence=0.69),
+            frozenset(),
+            (ACTION_SURFACE, REASON_MODERATE_CONFIDENCE),
+            id="refresh-at-0.69",
+        ),
+        pytest.param(
+            rec(confidence=0.5),
+            frozenset(),
+            (ACTION_SURFACE, REASON_MODERATE_CONFIDENCE),
+            id="refresh-at-0.5",
         ),
         pytest.param(
             rec(confidence=0.49), frozenset(), (ACTION_SURFACE, REASON_LOW_CONFIDENCE), id="refresh-at-0.49"
         ),
-        pytest.param(rec(confidence=0.0), frozenset(), (ACTION_SURFACE, REASON_LOW_CONFIDENCE), id="refresh-at-0"),
+        pytest.param(
+            rec(confidence=0.0), frozenset(), (ACTION_SURFACE, REASON_LOW_CONFIDENCE), id="refresh-at-0"
+        ),
         pytest.param(
             rec(endpoint=None, method=None),
             frozenset(),
@@ -295,13 +323,22 @@ ALLOW_VP = frozenset({"value_propositions"})
             id="unsafe-beats-auto-approval",
         ),
         pytest.param(
-            rec(method="CONNECT"), frozenset(), (ACTION_REFUSE, REASON_UNSAFE_SUGGESTED_ACTION), id="odd-method"
+            rec(method="CONNECT"),
+            frozenset(),
+            (ACTION_REFUSE, REASON_UNSAFE_SUGGESTED_ACTION),
+            id="odd-method",
         ),
         pytest.param(
-            rec(method=None), frozenset(), (ACTION_REFUSE, REASON_UNSAFE_SUGGESTED_ACTION), id="endpoint-no-method"
+            rec(method=None),
+            frozenset(),
+            (ACTION_REFUSE, REASON_UNSAFE_SUGGESTED_ACTION),
+            id="endpoint-no-method",
         ),
         pytest.param(
-            rec(method="post"), frozenset(), (ACTION_ACT, REASON_REFRESH_FATIGUED), id="method-case-insensitive"
+            rec(method="post"),
+            frozenset(),
+            (ACTION_ACT, REASON_REFRESH_FATIGUED),
+            id="method-case-insensitive",
         ),
     ],
 )
@@ -323,16 +360,22 @@ def test_triage_thresholds_are_per_customer():
         pytest.param([], (ACTION_PROCEED, REASON_NO_PAID_DATA), id="no-paid-data"),
         pytest.param([ad(spend=80.0)], (ACTION_PROCEED, REASON_NO_CONVERSIONS), id="no-conversions"),
         pytest.param(
-            [ad(spend=80.0, conversions=4, roas=0.99)], (ACTION_PROCEED, REASON_ROAS_BELOW_BREAKEVEN), id="roas-0.99"
+            [ad(spend=80.0, conversions=4, roas=0.99)],
+            (ACTION_PROCEED, REASON_ROAS_BELOW_BREAKEVEN),
+            id="roas-0.99",
         ),
         pytest.param(
-            [ad(spend=80.0, conversions=4, roas=1.0)], (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE), id="roas-1.0"
+            [ad(spend=80.0, conversions=4, roas=1.0)],
+            (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE),
+            id="roas-1.0",
         ),
         pytest.param(
             [ad(spend=80.0, conversions=4, roas=3.0)], (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE), id="roas-3"
         ),
         pytest.param(
-            [ad(spend=80.0, conversions=4)], (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE), id="converting-no-roas"
+            [ad(spend=80.0, conversions=4)],
+            (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE),
+            id="converting-no-roas",
         ),
         pytest.param(
             [ad("a", 900.0, 4, roas=0.5), ad("b", 100.0, 1, roas=4.0)],

@@ -252,9 +252,11 @@ def test_top_by_stage_metric_keeps_layers_order_on_ties_and_drops_missing():
 
 # Property-based: the invariants that protect a customer's feed, whatever Layers returns.
 
+# Mostly ordinary posts (which keep the median low) plus boundary values and the odd breakout.
 ENGAGEMENTS = st.one_of(
     st.sampled_from([0.0, 0.01, 0.02, 0.04, 0.05, 0.08, 0.1]),
-    st.floats(min_value=0, max_value=0.5, allow_nan=False),
+    st.floats(min_value=0, max_value=0.03),
+    st.floats(min_value=0, max_value=0.5),
 )
 ROWS = st.lists(
     st.tuples(
@@ -275,17 +277,20 @@ THRESHOLDS = st.builds(
 
 @st.composite
 def scenarios(draw):
+    thresholds = draw(THRESHOLDS)
     rows = draw(ROWS)
     posts = [
         PostPerformance(f"pp_{i}" if has_id else None, None, views, engagement, engagement, i + 1)
         for i, (has_id, views, engagement) in enumerate(rows)
     ]
     ids = [p.platform_post_id for p in posts if p.platform_post_id]
-    counts = draw(st.dictionaries(st.sampled_from(ids), st.integers(0, 7))) if ids else {}
-    return posts, counts, draw(THRESHOLDS)
+    # Existing clone counts cluster around the cap, where an off-by-one would show.
+    cap = thresholds.max_clones_per_source
+    counts = draw(st.dictionaries(st.sampled_from(ids), st.integers(max(0, cap - 2), cap + 1))) if ids else {}
+    return posts, counts, thresholds
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(scenarios())
 def test_publish_invariants(scenario):
     posts, counts, thresholds = scenario

@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from agent.rules.schedule import due_local_date, local_date, validate_timezone, weekly_due
@@ -23,16 +23,24 @@ def utc(*args):
         # UTC+14: the local day starts while most of the world is still on yesterday.
         pytest.param(utc(2026, 5, 31, 18, 59), KIRITIMATI, time(9), None, id="kiritimati-before"),
         pytest.param(utc(2026, 5, 31, 19, 0), KIRITIMATI, time(9), date(2026, 6, 1), id="kiritimati-at"),
-        pytest.param(utc(2026, 6, 1, 9, 59), KIRITIMATI, time(9), date(2026, 6, 1), id="kiritimati-last-minute"),
+        pytest.param(
+            utc(2026, 6, 1, 9, 59), KIRITIMATI, time(9), date(2026, 6, 1), id="kiritimati-last-minute"
+        ),
         pytest.param(utc(2026, 6, 1, 10, 0), KIRITIMATI, time(9), None, id="kiritimati-next-midnight"),
         # UTC-12: the local day ends after the UTC day has.
         pytest.param(utc(2026, 6, 1, 20, 59), GMT_MINUS_12, time(9), None, id="gmt-12-before"),
         pytest.param(utc(2026, 6, 1, 21, 0), GMT_MINUS_12, time(9), date(2026, 6, 1), id="gmt-12-at"),
         pytest.param(
-            utc(2026, 6, 2, 11, 59, 59), GMT_MINUS_12, time(9), date(2026, 6, 1), id="gmt-12-catch-up-to-midnight"
+            utc(2026, 6, 2, 11, 59, 59),
+            GMT_MINUS_12,
+            time(9),
+            date(2026, 6, 1),
+            id="gmt-12-catch-up-to-midnight",
         ),
         pytest.param(utc(2026, 6, 2, 12, 0), GMT_MINUS_12, time(9), None, id="gmt-12-midnight-resets"),
-        pytest.param(utc(2026, 6, 2, 12, 0), GMT_MINUS_12, time(0), date(2026, 6, 2), id="gmt-12-run-at-midnight"),
+        pytest.param(
+            utc(2026, 6, 2, 12, 0), GMT_MINUS_12, time(0), date(2026, 6, 2), id="gmt-12-run-at-midnight"
+        ),
         # Ordinary days, just before and after, and catch-up within the local day.
         pytest.param(utc(2026, 6, 1, 15, 59, 59), LA, time(9), None, id="la-a-second-before"),
         pytest.param(utc(2026, 6, 1, 16, 0), LA, time(9), date(2026, 6, 1), id="la-at"),
@@ -41,7 +49,9 @@ def utc(*args):
         pytest.param(utc(2026, 6, 2, 7, 0), LA, time(23, 59), None, id="la-late-run-not-yet"),
         # Los Angeles spring forward, 2026-03-08: 02:00 PST jumps to 03:00 PDT (10:00 UTC).
         pytest.param(utc(2026, 3, 8, 9, 59), LA, time(2, 30), None, id="la-spring-gap-01-59"),
-        pytest.param(utc(2026, 3, 8, 10, 0), LA, time(2, 30), date(2026, 3, 8), id="la-spring-gap-due-at-03-00"),
+        pytest.param(
+            utc(2026, 3, 8, 10, 0), LA, time(2, 30), date(2026, 3, 8), id="la-spring-gap-due-at-03-00"
+        ),
         pytest.param(utc(2026, 3, 8, 10, 30), LA, time(2, 30), date(2026, 3, 8), id="la-spring-gap-03-30"),
         pytest.param(utc(2026, 3, 8, 9, 29), LA, time(1, 30), None, id="la-spring-01-29"),
         pytest.param(utc(2026, 3, 8, 9, 30), LA, time(1, 30), date(2026, 3, 8), id="la-spring-01-30"),
@@ -51,19 +61,38 @@ def utc(*args):
         pytest.param(utc(2026, 11, 1, 9, 0), LA, time(1, 30), date(2026, 11, 1), id="la-fall-repeat-01-00"),
         pytest.param(utc(2026, 11, 1, 9, 29), LA, time(1, 30), date(2026, 11, 1), id="la-fall-repeat-01-29"),
         pytest.param(utc(2026, 11, 1, 9, 30), LA, time(1, 30), date(2026, 11, 1), id="la-fall-second-01-30"),
+        pytest.param(
+            utc(2026, 11, 1, 8, 0),
+            LA,
+            time(1, fold=1),
+            date(2026, 11, 1),
+            id="la-fall-run-at-fold-is-ignored",
+        ),
         pytest.param(utc(2026, 11, 1, 10, 29), LA, time(2, 30), None, id="la-fall-02-29"),
         pytest.param(utc(2026, 11, 1, 10, 30), LA, time(2, 30), date(2026, 11, 1), id="la-fall-02-30"),
         # Berlin spring forward, 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
         pytest.param(utc(2026, 3, 29, 0, 59), BERLIN, time(2, 30), None, id="berlin-spring-01-59"),
-        pytest.param(utc(2026, 3, 29, 1, 0), BERLIN, time(2, 30), date(2026, 3, 29), id="berlin-spring-03-00"),
+        pytest.param(
+            utc(2026, 3, 29, 1, 0), BERLIN, time(2, 30), date(2026, 3, 29), id="berlin-spring-03-00"
+        ),
         # Berlin fall back, 2026-10-25: 03:00 CEST returns to 02:00 CET (01:00 UTC); 02:xx happens twice.
         pytest.param(utc(2026, 10, 25, 0, 29), BERLIN, time(2, 30), None, id="berlin-fall-02-29-cest"),
-        pytest.param(utc(2026, 10, 25, 0, 30), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-first"),
-        pytest.param(utc(2026, 10, 25, 1, 0), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-repeat"),
-        pytest.param(utc(2026, 10, 25, 1, 30), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-second"),
+        pytest.param(
+            utc(2026, 10, 25, 0, 30), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-first"
+        ),
+        pytest.param(
+            utc(2026, 10, 25, 1, 0), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-repeat"
+        ),
+        pytest.param(
+            utc(2026, 10, 25, 1, 30), BERLIN, time(2, 30), date(2026, 10, 25), id="berlin-fall-second"
+        ),
         # An aware non-UTC instant works the same.
         pytest.param(
-            datetime(2026, 6, 1, 18, 0, tzinfo=ZoneInfo(BERLIN)), LA, time(9), date(2026, 6, 1), id="non-utc-input"
+            datetime(2026, 6, 1, 18, 0, tzinfo=ZoneInfo(BERLIN)),
+            LA,
+            time(9),
+            date(2026, 6, 1),
+            id="non-utc-input",
         ),
     ],
 )
@@ -115,7 +144,15 @@ def test_validate_timezone_accepts_iana_names(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["Mars/Olympus_Mons", "", "PST8PDT-ish", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "localtime", None],
+    [
+        "Mars/Olympus_Mons",
+        "",
+        "PST8PDT-ish",
+        "../../etc/passwd",
+        "/usr/share/zoneinfo/UTC",
+        "localtime",
+        None,
+    ],
     ids=["made-up", "empty", "garbage", "traversal", "absolute-path", "host-localtime", "none"],
 )
 def test_validate_timezone_rejects_others(name):
@@ -142,9 +179,15 @@ def test_run_at_with_a_tzinfo_is_rejected():
 # the wall clock first reaches run_at (or jumps past it) until local midnight, never flickering off.
 
 ZONES = [LA, BERLIN, KIRITIMATI, GMT_MINUS_12]
-DAYS = st.one_of(
-    st.sampled_from([date(2026, 3, 8), date(2026, 11, 1), date(2026, 3, 29), date(2026, 10, 25)]),
-    st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+DST_DAYS = [
+    (LA, date(2026, 3, 8)),
+    (LA, date(2026, 11, 1)),
+    (BERLIN, date(2026, 3, 29)),
+    (BERLIN, date(2026, 10, 25)),
+]
+ZONE_DAYS = st.one_of(
+    st.sampled_from(DST_DAYS),
+    st.tuples(st.sampled_from(ZONES), st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))),
 )
 RUN_AT = st.one_of(
     st.sampled_from([time(0), time(1, 30), time(2), time(2, 30), time(3), time(23, 59)]),
@@ -154,13 +197,17 @@ RUN_AT = st.one_of(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    tz=st.sampled_from(ZONES),
-    day=DAYS,
+    zone_day=ZONE_DAYS,
     run_at=RUN_AT,
-    step_minutes=st.integers(3, 97),
+    step_minutes=st.integers(5, 97),
     offset_seconds=st.integers(0, 59),
 )
-def test_one_due_date_per_local_day(tz, day, run_at, step_minutes, offset_seconds):
+@example(zone_day=(LA, date(2026, 11, 1)), run_at=time(1, 30), step_minutes=7, offset_seconds=0)
+@example(zone_day=(BERLIN, date(2026, 10, 25)), run_at=time(2, 30), step_minutes=7, offset_seconds=0)
+@example(zone_day=(LA, date(2026, 3, 8)), run_at=time(2, 30), step_minutes=7, offset_seconds=0)
+@example(zone_day=(LA, date(2026, 11, 1)), run_at=time(1, fold=1), step_minutes=60, offset_seconds=0)
+def test_one_due_date_per_local_day(zone_day, run_at, step_minutes, offset_seconds):
+    tz, day = zone_day
     zone = ZoneInfo(tz)
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) - timedelta(hours=1)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) + timedelta(hours=1)

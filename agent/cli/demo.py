@@ -1,0 +1,107 @@
+"""`agent demo`: the whole agent on embedded defaults, end to end, on the sandbox's demo scenario.
+
+It runs the real task code (the Celery tasks, executed in this process) against the sandbox served
+in-process: registers the demo customers, runs a full day for each (publish-to-learn, optimization,
+weekly review), follows every job to the end, then prints the decision table and the clone counts.
+Running it again the same day changes nothing: each run exists once per customer, loop and day.
+"""
+
+from __future__ import annotations
+
+import time as wall
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from agent.cli import context
+from agent.cli.render import decisions_table
+from agent.config import load_settings
+from agent.demo_customers import register
+from agent.loops import follow
+from agent.rules.schedule import local_date
+from agent.sandbox import Sandbox
+from agent.services import Services, build_services
+from agent.store import jobs, migrate, queries, runs
+from agent.store.models import Customer, Decision
+
+DEMO_API_KEY = "lp_test_demo_localsandboxkey"
+DAY = ("publish_to_learn", "optimization", "weekly_review")
+JOBS_DEADLINE_S = 120
+
+
+def demo(
+    job_seconds: Annotated[float, typer.Option(help="Scale of the sandbox's job durations")] = 1.0,
+) -> None:
+    """Run the agent end to end on the sandbox's demo scenario and print what it decided."""
+    from agent.worker import runtime, tasks
+
+    base = context.settings()
+    sandbox = Sandbox.from_demo(job_duration_scale=job_seconds)
+    with sandbox.serve() as server:
+        settings = load_settings(
+            **{
+                **base.model_dump(exclude={"layers_api_key", "layers_base_url"}),
+                "layers_api_key": DEMO_API_KEY,
+                "layers_base_url": server.base_url,
+            }
+        )
+        migrate.upgrade(settings.database_url)
+        services = build_services(settings)
+        runtime.install(services)
+        try:
+            with services.db.session() as session:
+                customer_ids = [c.id for c in register(session, sandbox.scenario)]
+            _run_day(services, customer_ids, tasks.run)
+            _follow_jobs(services)
+            _print_tables(services)
+        finally:
+            runtime.reset()
+            services.close()
+
+
+def _run_day(services: Services, customer_ids: list[int], run_task) -> None:  # type: ignore[no-untyped-def]
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=context.console
+    ) as bar:
+        progress = bar.add_task("running a day for each customer", total=len(customer_ids) * len(DAY))
+        for customer_id in customer_ids:
+            with services.db.session() as session:
+                customer = session.get_one(Customer, customer_id)
+                name, today = customer.name, local_date(services.now(), customer.timezone)
+            for loop in DAY:
+                bar.update(progress, description=f"{name}: {loop.replace('_', '-')}")
+                with services.db.session() as session:
+                    run_id = runs.ensure(
+                        session, customer_id=customer_id, loop=loop, local_date=today, trigger="demo"
+                    ).id
+                run_task.apply(args=[run_id])
+                bar.advance(progress)
+
+
+def _follow_jobs(services: Services) -> None:
+    deadline = wall.monotonic() + JOBS_DEADLINE_S
+    with context.console.status("following clone and generation jobs to the end…"):
+        while wall.monotonic() < deadline:
+            with services.db.session() as session:
+                if not jobs.running(session):
+                    return
+            follow.poll_due(services)
+            wall.sleep(0.5)
+    raise context.fail(f"jobs still running after {JOBS_DEADLINE_S}s")
+
+
+def _print_tables(services: Services) -> None:
+    with services.db.session() as session:
+        decisions = list(session.scalars(select(Decision).order_by(Decision.customer_id, Decision.id)))
+        names = queries.customer_names(session)
+        context.console.print(decisions_table(decisions, title="decisions", names=names))
+        counts = Table("customer", "source post", "clones (counted)", "failed/canceled", title="clone counts")
+        for row in queries.clone_counts(session):
+            counts.add_row(row.customer, row.source_post_id, str(row.counted), str(row.uncounted))
+        context.console.print(counts)
+    context.console.print(
+        "[green]demo complete[/green]: inspect with `agent decisions`, `agent explain ID`, `agent clones`"
+    )
