@@ -57,7 +57,10 @@ class FaultConfig:
         if unknown or not self.drift_kinds:
             raise ValueError(f"drift_kinds must be a non-empty subset of {DRIFT_KINDS}")
         if self.path_pattern is not None:
-            re.compile(self.path_pattern)
+            try:
+                re.compile(self.path_pattern)
+            except re.error as exc:
+                raise ValueError(f"path_pattern is not a valid regex: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

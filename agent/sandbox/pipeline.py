@@ -73,13 +73,19 @@ class Pipeline:
         self.sandbox = sandbox
 
     def handle(self, raw: RawRequest, wait: Wait) -> Reply:
+        """Never raises: a sandbox bug becomes a 500 envelope (and a log line), not a dropped socket."""
         request_id = ids.request_id()
         split = urlsplit(raw.target)
         query = parse_qs(split.query, keep_blank_values=True)
-        if split.path.startswith("/_sandbox"):
-            status, body = admin.handle(self.sandbox, raw.method, split.path, query, raw.body)
-            return json_reply(status, body, {"X-Request-Id": request_id})
-        return self._api(raw, split.path, query, request_id, wait)
+        try:
+            if split.path.startswith("/_sandbox"):
+                status, body = admin.handle(self.sandbox, raw.method, split.path, query, raw.body)
+                return json_reply(status, body, {"X-Request-Id": request_id})
+            return self._api(raw, split.path, query, request_id, wait)
+        except Exception:
+            log.exception("sandbox.request_failed", method=raw.method, path=split.path, request_id=request_id)
+            body = ApiError(500, "INTERNAL", "Internal sandbox error.").envelope(request_id)
+            return json_reply(500, body, {"X-Request-Id": request_id})
 
     def _api(
         self, raw: RawRequest, path: str, query: dict[str, list[str]], request_id: str, wait: Wait

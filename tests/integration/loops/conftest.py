@@ -34,8 +34,9 @@ def sandbox(clock) -> Iterator[tuple[Sandbox, str]]:
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, object]:
-    return {}
+def settings_overrides(request) -> dict[str, object]:
+    """Extra settings for one test: `@pytest.mark.parametrize("settings_overrides", [...], indirect=True)`."""
+    return getattr(request, "param", {})
 
 
 @pytest.fixture

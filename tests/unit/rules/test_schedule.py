@@ -211,7 +211,7 @@ def test_one_due_date_per_local_day(zone_day, run_at, step_minutes, offset_secon
     zone = ZoneInfo(tz)
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC) - timedelta(hours=1)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) + timedelta(hours=1)
-    first_occurrence = datetime.combine(day, run_at, tzinfo=zone).astimezone(UTC)  # fold=0
+    first_occurrence = datetime.combine(day, run_at.replace(fold=0), tzinfo=zone).astimezone(UTC)
 
     now = start + timedelta(seconds=offset_seconds)
     seen_on_day = []
