@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.crashpoints import AFTER_COMMISSION_COMMIT, crashpoint
+from agent.layers.ids import bare_id
 from agent.loops import cloning, commissioning, consent
 from agent.loops.policy import Policy, policy_for
 from agent.loops.runner import lock_unplanned
@@ -146,11 +147,6 @@ def _recommendation(rec: Any) -> RecommendationInput:
         suggested_body=body,
         label=subject.label if subject else None,
     )
-
-
-def _bare(identifier: str | None) -> str | None:
-    """Ads-content ids come back bare from some endpoints and prefixed from others (CONTRACT §2)."""
-    return identifier.split("_", 1)[1] if identifier and "_" in identifier else identifier
 
 
 class Optimization:
@@ -342,7 +338,9 @@ class _Recorder:
         )
         clone = None
         if action == rules.ACTION_ACT and triage.kind == rules.KIND_REFRESH_FATIGUED:
-            subject_ads = [ad for ad in inputs.ads if _bare(ad.ads_content_id) == _bare(item.view.subject_id)]
+            subject_ads = [
+                ad for ad in inputs.ads if bare_id(ad.ads_content_id) == bare_id(item.view.subject_id)
+            ]
             check = rules.cross_check_refresh(subject_ads)
             evidence["cross_check"] = {"action": check.action, "reason": check.reason, **check.evidence}
             if check.action == rules.ACTION_SKIP:

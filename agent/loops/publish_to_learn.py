@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agent.crashpoints import AFTER_PLAN_COMMIT, crashpoint
+from agent.layers.ids import bare_id
 from agent.loops import cloning
 from agent.loops.policy import Policy, policy_for
 from agent.loops.runner import lock_unplanned
@@ -43,7 +44,11 @@ def fetch(services: Services, customer: Customer, top_n: int) -> Inputs:
         limit=settings.top_performers_limit,
         include_ineligible=True,
     )
-    posts = tuple(_to_post(item) for item in ranking.items)
+    excluded = {
+        bare_id(row.platform_post_id)
+        for row in services.client.iter_ads_content(customer.layers_project_id, override="exclude")
+    }
+    posts = tuple(_to_post(item, excluded) for item in ranking.items)
     metric = stage_metric(customer.stage)
     if metric == RANKING_METRIC:
         stage_rows = ranking.items[:top_n]
@@ -67,7 +72,7 @@ def fetch(services: Services, customer: Customer, top_n: int) -> Inputs:
     return Inputs(posts=posts, stage_metric=metric, stage_top=stage_top)
 
 
-def _to_post(item: Any) -> PostPerformance:
+def _to_post(item: Any, excluded: set[str | None]) -> PostPerformance:
     organic = item.organic
     return PostPerformance(
         platform_post_id=item.platform_post_id,
@@ -76,6 +81,7 @@ def _to_post(item: Any) -> PostPerformance:
         engagement_rate=organic.engagement_rate if organic is not None else None,
         metric_value=item.metric_value,
         rank=item.rank,
+        excluded=item.platform_post_id is not None and bare_id(item.platform_post_id) in excluded,
     )
 
 

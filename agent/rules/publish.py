@@ -27,6 +27,7 @@ REASON_RUN_BUDGET_EXHAUSTED = "run_budget_exhausted"
 REASON_BELOW_NOISE_FLOOR = "below_noise_floor"
 REASON_BELOW_ENGAGEMENT_FLOOR = "below_engagement_floor"
 REASON_NOT_BREAKOUT = "not_breakout"
+REASON_EXCLUDED_BY_OVERRIDE = "excluded_by_override"
 
 # platform_post_id of an outcome about the whole run (no data at all, too little data), not one post.
 WHOLE_RUN = ""
@@ -55,6 +56,9 @@ class PostPerformance:
     engagement_rate: float | None
     metric_value: float | None
     rank: int | None
+    # A human set the ads-content override to `exclude` ("legal flagged the music"): it still counts
+    # toward the median, but it is never cloned.
+    excluded: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class _Post:
     views: int
     engagement_rate: float
     rank: int | None
+    excluded: bool = False
 
 
 def stage_metric(stage: str) -> str:
@@ -129,7 +134,9 @@ def evaluate_publish(
     budget = thresholds.max_clones_per_run
     for post in breakouts:
         clone_count = clone_counts.get(post.platform_post_id, 0)
-        if clone_count >= thresholds.max_clones_per_source:
+        if post.excluded:
+            action, reason = ACTION_SKIP, REASON_EXCLUDED_BY_OVERRIDE
+        elif clone_count >= thresholds.max_clones_per_source:
             action, reason = ACTION_SKIP, REASON_CLONE_CAP_REACHED
         elif budget <= 0:
             action, reason = ACTION_SKIP, REASON_RUN_BUDGET_EXHAUSTED
@@ -179,6 +186,7 @@ def _judgeable(rows: Sequence[PostPerformance]) -> list[_Post]:
                 views=int(row.views),
                 engagement_rate=float(row.engagement_rate),
                 rank=row.rank,
+                excluded=row.excluded,
             )
     return list(posts.values())
 

@@ -10,6 +10,7 @@ from agent.store.models import Clone, Decision, Job, Run
 from tests.integration.loops.conftest import follow_jobs, run_today
 
 ACME_BREAKOUT = "pp_00000003-0001-4000-8000-000000000000"
+ACME_EXCLUDED = "pp_00000003-0010-4000-8000-000000000000"  # the best engagement, but excluded by override
 QUIET_TOP = "pp_00000004-0009-4000-8000-000000000000"
 LAUNDRY_BREAKOUT = "pp_00000005-0001-4000-8000-000000000000"
 
@@ -62,8 +63,12 @@ def test_a_clear_breakout_is_cloned_followed_and_held_for_approval(services, san
     summary = decided["prj_00000003-0000-4000-8000-000000000000"]
     assert summary.reason == "daily_summary"
     assert len(summary.evidence["top"]) == 3
+    excluded = decided[ACME_EXCLUDED]
+    assert (excluded.action, excluded.reason) == ("skip", "excluded_by_override")
     others = [
-        d for d in decided.values() if d.subject_type == "platform_post" and d.subject_id != ACME_BREAKOUT
+        d
+        for d in decided.values()
+        if d.subject_type == "platform_post" and d.subject_id not in (ACME_BREAKOUT, ACME_EXCLUDED)
     ]
     assert others
     assert all(d.reason == "not_breakout" for d in others)

@@ -11,6 +11,7 @@ from agent.rules.publish import (
     REASON_BELOW_NOISE_FLOOR,
     REASON_BREAKOUT,
     REASON_CLONE_CAP_REACHED,
+    REASON_EXCLUDED_BY_OVERRIDE,
     REASON_INSUFFICIENT_DATA,
     REASON_NO_DATA,
     REASON_NOT_BREAKOUT,
@@ -322,3 +323,33 @@ def test_exactly_twice_the_median_is_never_a_breakout(median, count):
     plan = evaluate_publish(posts, {}, DEFAULT)
     assert plan.summary["breakout_post_ids"] == []
     assert plan.clones == ()
+
+
+def test_an_excluded_breakout_is_never_cloned_and_leaves_the_budget_to_the_next():
+    excluded = PostPerformance("legal_flagged", None, 5000, 0.12, 0.12, 1, excluded=True)
+    plan = evaluate_publish([*fillers(), excluded, post("runner_up", 900, 0.09)], {}, DEFAULT)
+    assert decisions(plan)["legal_flagged"] == (ACTION_SKIP, REASON_EXCLUDED_BY_OVERRIDE)
+    assert decisions(plan)["runner_up"] == CLONE
+
+
+def test_an_excluded_post_still_counts_toward_the_median():
+    with_it = evaluate_publish(
+        [*fillers(4), PostPerformance("x", None, 100, 0.30, 0.30, 1, excluded=True)], {}, DEFAULT
+    )
+    assert with_it.summary["posts_eligible"] == 5
+    assert with_it.skip_reason is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.floats(0, 1, allow_nan=False), st.booleans()),
+        min_size=0,
+        max_size=30,
+    )
+)
+def test_never_a_clone_of_an_excluded_post(rows):
+    posts = [PostPerformance(f"p{i}", None, v, e, e, i, excluded=x) for i, (v, e, x) in enumerate(rows)]
+    excluded = {p.platform_post_id for p in posts if p.excluded}
+    plan = evaluate_publish(posts, {}, DEFAULT)
+    assert not {outcome.platform_post_id for outcome in plan.clones} & excluded
