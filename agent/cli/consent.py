@@ -6,6 +6,7 @@ import getpass
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from agent.cli import context
@@ -56,9 +57,9 @@ def pending(
         for approval, name in queries.pending_approvals(session, customer=customer):
             table.add_row(
                 str(approval.decision_id),
-                name,
-                approval.kind,
-                f"{approval.method} {approval.path}",
+                escape(name),
+                escape(approval.kind),
+                escape(f"{approval.method} {approval.path}"),
                 f"{approval.created_at:%Y-%m-%d %H:%M}",
                 approval.status,
             )

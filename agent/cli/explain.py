@@ -130,6 +130,7 @@ def explain(
         except LookupError as exc:
             raise context.fail(str(exc)) from None
         for line in sentences(expl):
-            context.console.print(line, highlight=False, soft_wrap=True)
+            # Not markup: ids, paths and Layers' error messages may hold "[...]" (e.g. "[redacted]").
+            context.console.print(line, highlight=False, soft_wrap=True, markup=False)
         if as_json:
             typer.echo(json.dumps(expl.decision.evidence, indent=2, sort_keys=True, default=str))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from agent.cli import context
@@ -31,13 +32,13 @@ def runs(
             )
             table.add_row(
                 str(run.id),
-                name,
+                escape(name),
                 run.loop,
                 str(run.local_date),
                 run.status,
                 str(run.attempts),
                 duration,
-                (run.error or "")[:60],
+                escape((run.error or "")[:60]),  # errors hold "[redacted]" and Layers' own words
             )
     context.console.print(table)
 
@@ -53,8 +54,8 @@ def clones(
         for row in queries.clone_counts(session, customer=customer, source=source):
             status = "[red]reached[/red]" if row.counted >= cap else f"{row.counted}/{cap}"
             table.add_row(
-                row.customer,
-                row.source_post_id,
+                escape(row.customer),
+                escape(row.source_post_id),
                 str(row.counted),
                 str(row.uncounted),
                 status,
@@ -78,6 +79,6 @@ def health() -> None:
         return
     table = Table("customer", "signal", "detail", title="health signals")
     for signal in signals:
-        table.add_row(signal.name, signal.signal, signal.detail)
+        table.add_row(escape(signal.name), signal.signal, escape(signal.detail))
     context.console.print(table)
     raise typer.Exit(1)

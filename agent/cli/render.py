@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from agent.store.models import Decision
@@ -48,16 +49,24 @@ def _brief(evidence: dict[str, Any]) -> str:
 def decisions_table(
     decisions: Iterable[Decision], *, title: str = "decisions", names: dict[int, str] | None = None
 ) -> Table:
-    table = Table("id", "when", "customer", "loop", "action", "reason", "subject", "evidence", title=title)
+    table = Table(
+        "id", "when", "customer", "loop", "action", "reason", "subject", "evidence", title=escape(title)
+    )
     for d in decisions:
+        # Escaped: subjects and evidence come from Layers and customers, and "[...]" is Rich markup.
         table.add_row(
-            str(d.id),
-            f"{d.created_at:%Y-%m-%d %H:%M}" if d.created_at else "",
-            (names or {}).get(d.customer_id, str(d.customer_id)),
-            d.loop,
-            d.action,
-            d.reason,
-            d.subject_id or "",
-            _brief(d.evidence or {}),
+            *(
+                escape(cell)
+                for cell in (
+                    str(d.id),
+                    f"{d.created_at:%Y-%m-%d %H:%M}" if d.created_at else "",
+                    (names or {}).get(d.customer_id, str(d.customer_id)),
+                    d.loop,
+                    d.action,
+                    d.reason,
+                    d.subject_id or "",
+                    _brief(d.evidence or {}),
+                )
+            )
         )
     return table

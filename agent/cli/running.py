@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from agent.cli import context
@@ -90,7 +91,7 @@ def _dry_run(services: Services, customer_id: int, loop: LoopName) -> None:
         table.add_row(
             outcome.action,
             outcome.reason,
-            outcome.platform_post_id or "-",
+            escape(outcome.platform_post_id or "-"),
             _fmt(evidence.get("engagement_rate")),
             _fmt(evidence.get("views")),
             _fmt(evidence.get("clone_number")),

@@ -14,6 +14,8 @@ SIGNAL_NO_RECENT_POSTS = "no_recent_posts"
 SIGNAL_ORGANIC_SCORE_DROPPING = "organic_score_dropping"
 SIGNAL_FREQUENT_OVERRIDES = "frequent_overrides"
 
+DROP_DIGITS = 9  # far finer than any score, far coarser than float noise
+
 
 @dataclass(frozen=True)
 class HealthThresholds:
@@ -89,4 +91,5 @@ def score_drop(series: Sequence[tuple[date, float]]) -> float | None:
     if len(series) < 2 or series[0][1] <= 0:
         return None
     first, last = series[0][1], series[-1][1]
-    return max(0.0, (first - last) / first)
+    # Rounded: in floating point a fall from 0.5 to 0.4 is 0.19999999999999996, which would miss "20% or more".
+    return round(max(0.0, (first - last) / first), DROP_DIGITS)

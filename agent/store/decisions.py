@@ -54,9 +54,12 @@ def record(session: Session, new: NewDecision) -> Decision:
         DECISIONS.labels(new.loop, new.action, new.reason).inc()
         return decision
     statement = (
-        insert(session, Decision).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert(session, Decision)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Decision.id)
     )
-    if session.execute(statement).rowcount:
+    if session.execute(statement).first() is not None:
         DECISIONS.labels(new.loop, new.action, new.reason).inc()
     return session.scalars(select(Decision).where(Decision.dedupe_key == new.dedupe_key)).one()
 

@@ -1,0 +1,224 @@
+"""`agent health`: the four monitoring signals, from rows in the store to an exit code for alerting.
+
+Each signal gets a customer that crosses it and a near miss that must not: the near misses are exactly
+what the thresholds and the 7-day window are for.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from agent.store import clones, customers
+from agent.store.db import Database
+from agent.store.decisions import NewDecision, record
+from agent.store.models import Approval, Clone, Job, OrganicSnapshot
+from tests.integration.ops.conftest import first_cells, table_row
+
+NOW = datetime.now(UTC)
+TODAY = NOW.date()
+YESTERDAY = TODAY - timedelta(days=1)
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
+
+
+def customer(session: Session, name: str, *, enabled: bool = True) -> int:
+    slug = name.lower().replace(" ", "_")
+    added = customers.add(session, layers_project_id=f"prj_{slug}", name=name, timezone="UTC")
+    added.enabled = enabled
+    return added.id
+
+
+def finished_job(session: Session, customer_id: int, finished_at: datetime, status: str = "failed") -> None:
+    clone = Clone(
+        customer_id=customer_id,
+        source_post_id=f"pp_{customer_id}_{finished_at:%d%H%M}",
+        container_id=clones.mint_container_id(),
+        idempotency_key=clones.mint_idempotency_key(),
+        mode="fork",
+        variations=2,
+        status=status,
+        finished_at=finished_at,
+        error_code="RENDER_FAILED" if status == "failed" else "JOB_TIMEOUT",
+    )
+    session.add(clone)
+    session.flush()
+    session.add(
+        Job(
+            job_id=f"job_{clone.container_id[4:]}",
+            kind="clone",
+            customer_id=customer_id,
+            clone_id=clone.id,
+            status=status,
+            poll_interval_s=10.0,
+            next_poll_at=finished_at,
+            deadline_at=finished_at,
+            finished_at=finished_at,
+        )
+    )
+
+
+def snapshot(
+    session: Session, customer_id: int, day: date, score: float | None, published: int | None
+) -> None:
+    session.add(
+        OrganicSnapshot(
+            customer_id=customer_id,
+            snapshot_date=day,
+            average_organic_score=score,
+            scored_items=12,
+            posts_published_14d=published,
+        )
+    )
+
+
+def override(
+    session: Session,
+    customer_id: int,
+    executed_at: datetime | None,
+    *,
+    status: str = "executed",
+    method: str = "PATCH",
+    path: str = "/v1/projects/prj_x/ads-content/adc_7",
+) -> None:
+    decision = record(
+        session,
+        NewDecision(
+            customer_id=customer_id,
+            loop="optimization",
+            action="pending_approval",
+            reason="overrides_optimizer",
+            subject_type="ads_content",
+            subject_id="adc_7",
+        ),
+    )
+    session.add(
+        Approval(
+            decision_id=decision.id,
+            customer_id=customer_id,
+            kind="ads_content_override",
+            method=method,
+            path=path,
+            idempotency_key=clones.mint_idempotency_key(),
+            status=status,
+            executed_at=executed_at,
+        )
+    )
+
+
+def seed_near_misses(db: Database) -> None:
+    """Customers that come close to every threshold without crossing one."""
+    with db.session() as session:
+        # 3 failures on one day is the threshold, not above it; 2 more the day before; 5 long ago
+        acme = customer(session, "Acme Coffee")
+        for hour in (9, 10, 11):
+            finished_job(session, acme, at(YESTERDAY, hour))
+        for hour in (9, 10):
+            finished_job(session, acme, at(YESTERDAY - timedelta(days=1), hour))
+        for hour in range(9, 14):
+            finished_job(session, acme, at(TODAY - timedelta(days=9), hour))
+        finished_job(session, acme, at(YESTERDAY, 13), status="completed")
+
+        # published nothing a week ago, but the latest snapshot has posts again
+        bakery = customer(session, "Fresh Start Bakery")
+        snapshot(session, bakery, TODAY - timedelta(days=5), 0.30, 0)
+        snapshot(session, bakery, TODAY, 0.31, 2)
+        # Layers did not say how many posts: unknown is not "none"
+        yoga = customer(session, "Tiny Steps Yoga")
+        snapshot(session, yoga, TODAY, 0.28, None)
+
+        # an 18% fall inside the window; the high score before it is older than 7 days
+        books = customer(session, "Quiet Pages Books")
+        snapshot(session, books, TODAY - timedelta(days=10), 0.90, 5)
+        snapshot(session, books, TODAY - timedelta(days=6), 0.50, 5)
+        snapshot(session, books, TODAY, 0.41, 5)
+
+        # 3 ads-content overrides in 7 days is the threshold; the others are not overrides of this week
+        laundry = customer(session, "Loop Laundry")
+        for days in (1, 2, 5):
+            override(session, laundry, NOW - timedelta(days=days))
+        override(session, laundry, NOW - timedelta(days=9))
+        override(session, laundry, None, status="rejected")
+        override(session, laundry, None, status="pending")
+        override(session, laundry, NOW - timedelta(days=1), method="POST")
+        override(session, laundry, NOW - timedelta(days=1), path="/v1/projects/prj_x/value-propositions")
+
+        # a paused customer is not watched at all
+        paused = customer(session, "Paused Pottery", enabled=False)
+        snapshot(session, paused, TODAY, 0.10, 0)
+        for hour in range(9, 14):
+            finished_job(session, paused, at(YESTERDAY, hour))
+
+
+def seed_trouble(db: Database) -> None:
+    """One customer per signal, each just over its threshold."""
+    with db.session() as session:
+        bikes = customer(session, "Blue Bottle Bikes")
+        for hour in (8, 12, 16):
+            finished_job(session, bikes, at(YESTERDAY, hour))
+        finished_job(session, bikes, at(YESTERDAY, 20), status="timed_out")  # a timeout is a failure too
+
+        candles = customer(session, "Cedar Candles")
+        snapshot(session, candles, TODAY - timedelta(days=4), 0.42, 3)
+        snapshot(session, candles, TODAY - timedelta(days=1), 0.40, 0)
+
+        grooming = customer(session, "Delta Dog Grooming")
+        snapshot(session, grooming, TODAY - timedelta(days=6), 0.50, 6)
+        snapshot(session, grooming, TODAY - timedelta(days=3), 0.45, 6)
+        snapshot(session, grooming, TODAY, 0.38, 6)
+
+        eats = customer(session, "Evergreen Eats")
+        for days in (1, 2, 3, 6):
+            override(session, eats, NOW - timedelta(days=days))
+
+
+def signal_rows(output: str) -> dict[str, str]:
+    """customer -> "signal detail" for every row of the health table."""
+    return {
+        name: " ".join(cell.strip() for cell in table_row(output, name).split("│")[2:4])
+        for name in first_cells(output)
+    }
+
+
+def test_a_healthy_fleet_exits_0(cli, db):
+    seed_near_misses(db)
+    result = cli("health")
+    assert result.exit_code == 0, result.output
+    assert "healthy" in result.stdout
+    assert "health signals" not in result.stdout
+
+
+def test_every_signal_crossed_is_named_and_exits_1(cli, db):
+    seed_near_misses(db)
+    seed_trouble(db)
+    result = cli("health")
+    assert result.exit_code == 1, result.output
+    assert "health signals" in result.stdout
+    assert signal_rows(result.stdout) == {
+        "Blue Bottle Bikes": f"job_failures 4 failed jobs on {YESTERDAY} (threshold 3)",
+        "Cedar Candles": "no_recent_posts no post published in 14 days",
+        "Delta Dog Grooming": "organic_score_dropping average organic score fell 24% (0.50 -> 0.38)",
+        "Evergreen Eats": "frequent_overrides 4 optimizer overrides in 7 days (threshold 3)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "quiet"),
+    [
+        ("HEALTH_MAX_JOB_FAILURES_PER_DAY", "4", "Blue Bottle Bikes"),
+        ("HEALTH_MAX_OVERRIDES_PER_WEEK", "4", "Evergreen Eats"),
+        ("HEALTH_SCORE_DROP_RATIO", "0.25", "Delta Dog Grooming"),
+    ],
+)
+def test_thresholds_come_from_the_settings(cli, db, monkeypatch, setting, value, quiet):
+    seed_trouble(db)
+    monkeypatch.setenv(setting, value)
+    result = cli("health")
+    assert result.exit_code == 1
+    names = set(signal_rows(result.stdout))
+    assert quiet not in names
+    assert len(names) == 3
