@@ -28,6 +28,10 @@ from agent.store import jobs, migrate, queries, runs
 from agent.store.models import Customer, Decision
 
 DEMO_API_KEY = "lp_test_demo_localsandboxkey"
+# The demo runs on the pilot tier (sandbox and client alike) so a dozen customers take seconds, not the
+# minute the standard tier's 120 reads/minute would impose; the pacing itself is the same code.
+DEMO_TIER = "pilot"
+DEMO_RATES = {"rate_read_per_min": 1200, "rate_write_per_min": 600, "rate_long_running_per_min": 60}
 DAY = ("publish_to_learn", "optimization", "weekly_review")
 JOBS_DEADLINE_S = 120
 
@@ -39,13 +43,14 @@ def demo(
     from agent.worker import runtime, tasks
 
     base = context.settings()
-    sandbox = Sandbox.from_demo(job_duration_scale=job_seconds)
+    sandbox = Sandbox.from_demo(job_duration_scale=job_seconds, rate_limits=DEMO_TIER)
     with sandbox.serve() as server:
         settings = load_settings(
             **{
                 **base.model_dump(exclude={"layers_api_key", "layers_base_url"}),
                 "layers_api_key": DEMO_API_KEY,
                 "layers_base_url": server.base_url,
+                **DEMO_RATES,
             }
         )
         migrate.upgrade(settings.database_url)

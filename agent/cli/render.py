@@ -49,9 +49,10 @@ def _brief(evidence: dict[str, Any]) -> str:
 def decisions_table(
     decisions: Iterable[Decision], *, title: str = "decisions", names: dict[int, str] | None = None
 ) -> Table:
-    table = Table(
-        "id", "when", "customer", "loop", "action", "reason", "subject", "evidence", title=escape(title)
-    )
+    table = Table(title=escape(title))
+    for header in ("id", "when", "customer", "loop", "action", "reason", "subject", "evidence"):
+        # Codes and ids are what ops grep for: wrap them, never cut them short with an ellipsis.
+        table.add_column(header, overflow="fold")
     for d in decisions:
         # Escaped: subjects and evidence come from Layers and customers, and "[...]" is Rich markup.
         table.add_row(
