@@ -120,6 +120,9 @@ class Stack:
     def send_run(self, run_id: int) -> None:
         self.app.send_task("agent.run", args=[run_id])
 
+    def full_logs(self) -> str:
+        return "\n".join(log.read_text(errors="replace") for _, log, _ in self.processes)
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}" for _, log, _ in self.processes

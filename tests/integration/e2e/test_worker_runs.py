@@ -4,13 +4,13 @@ worker and beat processes on Redis; and crashes at the dangerous moments lose an
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from agent.crashpoints import AFTER_CLONE_RESPONSE, AFTER_COMMISSION_COMMIT, AFTER_PLAN_COMMIT
 from agent.rules.schedule import local_date
 from agent.store import customers, runs
 from agent.store.models import Clone, Commission, Customer, Decision, Run
-from tests.integration.e2e.conftest import wait_until
+from tests.integration.e2e.conftest import API_KEY, wait_until
 
 ACME = "Acme Coffee"
 
@@ -48,6 +48,19 @@ def test_a_run_goes_from_task_to_completed_clone(stack):
         recorded = list(session.scalars(select(Decision).where(Decision.run_id == run_id)))
     assert any(d.action == "clone" and d.subject_id == clone.source_post_id for d in recorded)
     assert len(stack.sandbox.witness.applied_clones(container_id=clone.container_id)) == 1
+    secret = API_KEY.rsplit("_", 1)[1]
+    logs = stack.full_logs()
+    assert "layers.call" in logs  # the worker logged its API calls at DEBUG…
+    assert secret not in logs  # …and never the key
+    with stack.db.engine.connect() as conn:
+        dump = conn.execute(
+            text("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM decisions) t")
+        ).scalar_one()
+        dump += conn.execute(
+            text("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM clones) t")
+        ).scalar_one()
+        dump += conn.execute(text("SELECT string_agg(t::text, ' ') FROM (SELECT * FROM jobs) t")).scalar_one()
+    assert secret not in dump
 
 
 @pytest.mark.parametrize("crash_at", [AFTER_PLAN_COMMIT, AFTER_CLONE_RESPONSE])
