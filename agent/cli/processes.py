@@ -63,7 +63,7 @@ def sandbox(
     fault_5xx: Annotated[float, typer.Option("--fault-5xx", help="Share of requests answered 5xx")] = 0.0,
     fault_reset: Annotated[float, typer.Option("--fault-reset", help="Share of connections reset")] = 0.0,
     latency_ms: Annotated[int, typer.Option("--latency-ms")] = 0,
-    seed: Annotated[int | None, typer.Option()] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the fault sequence")] = 0,
 ) -> None:
     """Serve the local Layers sandbox (the demo, the compose stack and the tests run on it)."""
     from agent.sandbox import FaultConfig, run_sandbox

@@ -60,6 +60,9 @@ def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
             max_attempts=settings.task_max_attempts,
         )
         if claim.run is None:
+            if claim.reason == "attempts_exhausted":
+                _record_gave_up(session, run_id, settings.task_max_attempts)
+                RUNS.labels(loop.name, "failed").inc()
             return RunOutcome(run_id, "not_claimed", claim.reason)
         run = claim.run
         customer = customers.get(session, run.customer_id)
@@ -87,6 +90,25 @@ def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
     RUNS.labels(loop.name, "succeeded").inc()
     bound.info("run_succeeded")
     return RunOutcome(run_id, "succeeded", "done")
+
+
+def _record_gave_up(session: Session, run_id: int, attempts: int) -> None:
+    """A poison run stops here, and ops see why in the decision table rather than in a crash loop."""
+    run = runs.get(session, run_id)
+    record(
+        session,
+        NewDecision(
+            customer_id=run.customer_id,
+            run_id=run.id,
+            loop=run.loop,
+            action="error",
+            reason="attempts_exhausted",
+            subject_type="run",
+            subject_id=str(run.id),
+            evidence={"attempts": attempts, "last_error": run.error},
+            dedupe_key=f"run:{run.id}:gave_up",
+        ),
+    )
 
 
 def _skip_paused(services: Services, run: Run, now: datetime) -> None:

@@ -56,7 +56,11 @@ def claim(session: Session, run_id: int, *, now: datetime, lease_s: int, max_att
         session.execute(
             update(Run)
             .where(Run.id == run_id, Run.status.not_in(("succeeded", "failed")))
-            .values(status="failed", finished_at=now, error=f"gave up after {current.attempts} attempts")
+            .values(
+                status="failed",
+                finished_at=now,
+                error=f"gave up after {current.attempts} attempts; last error: {current.error}",
+            )
         )
         return Claim(None, "attempts_exhausted")
     result = session.execute(
