@@ -14,16 +14,13 @@ from sqlalchemy import select
 from agent.crashpoints import AFTER_CLONE_RESPONSE, crashpoint
 from agent.layers import errors
 from agent.logging import get_logger
-from agent.loops.failures import PermanentFailure, TransientFailure, classify
+from agent.loops.failures import REJECTIONS, translate
 from agent.services import Services
 from agent.store import clones, jobs
 from agent.store.decisions import NewDecision, record
 from agent.store.models import Clone, Customer
 
 log = get_logger(__name__)
-
-# Layers refused the clone itself: retrying the same request cannot succeed.
-REJECTIONS = (errors.NotFound, errors.ValidationFailed, errors.Conflict, errors.IdempotencyConflict)
 
 
 def send_pending(services: Services, *, run_id: int) -> None:
@@ -65,10 +62,7 @@ def send(services: Services, *, clone_id: int) -> None:
         bound.warning("clone_rejected", code=exc.code, status=exc.status)
         return
     except errors.LayersError as exc:
-        failure = classify(exc)
-        if isinstance(failure, TransientFailure | PermanentFailure):
-            raise failure from exc
-        raise
+        raise translate(exc) from exc
     crashpoint(AFTER_CLONE_RESPONSE, settings.crash_at)
     now = services.now()
     with services.db.session() as session:

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from agent.crashpoints import AFTER_COMMISSION_RESPONSE, crashpoint
 from agent.layers import errors
 from agent.logging import get_logger
-from agent.loops.cloning import REJECTIONS
-from agent.loops.failures import PermanentFailure, TransientFailure, classify
+from agent.loops.failures import REJECTIONS, translate
 from agent.services import Services
 from agent.store import jobs
 from agent.store.decisions import NewDecision, record
@@ -81,10 +80,7 @@ def send(services: Services, *, commission_id: int) -> None:
         _rejected(services, commission_id, exc)
         return
     except errors.LayersError as exc:
-        failure = classify(exc)
-        if isinstance(failure, TransientFailure | PermanentFailure):
-            raise failure from exc
-        raise
+        raise translate(exc) from exc
     crashpoint(AFTER_COMMISSION_RESPONSE, settings.crash_at)
     now = services.now()
     with services.db.session() as session:

@@ -13,6 +13,8 @@ TRANSIENT = (
     errors.QuotaExhausted,
 )
 DEFAULT_RETRY_IN_S = 30.0
+# Layers refused a creating request itself: sending the same request again cannot succeed.
+REJECTIONS = (errors.NotFound, errors.ValidationFailed, errors.Conflict, errors.IdempotencyConflict)
 
 
 class TransientFailure(Exception):
@@ -33,7 +35,12 @@ class PermanentFailure(Exception):
 
 
 def classify(exc: Exception) -> TransientFailure | PermanentFailure | None:
-    """Translate a client exception into what the loop does next; None for anything unexpected."""
+    """What the loop does next after an exception; None for anything that is not a Layers error."""
+    return translate(exc) if isinstance(exc, errors.LayersError) else None
+
+
+def translate(exc: errors.LayersError) -> TransientFailure | PermanentFailure:
+    """The loop failure for a client error: try again later, or stop and record why."""
     if isinstance(exc, TRANSIENT):
         retry_in = (
             getattr(exc, "retry_after", None) or getattr(exc, "retry_after_s", None) or DEFAULT_RETRY_IN_S
@@ -49,9 +56,7 @@ def classify(exc: Exception) -> TransientFailure | PermanentFailure | None:
         return PermanentFailure("layers_access_denied", str(exc), _error_evidence(exc))
     if isinstance(exc, errors.NotFound):
         return PermanentFailure("layers_not_found", str(exc), _error_evidence(exc))
-    if isinstance(exc, errors.LayersError):
-        return PermanentFailure("layers_rejected", str(exc), _error_evidence(exc))
-    return None
+    return PermanentFailure("layers_rejected", str(exc), _error_evidence(exc))
 
 
 def _error_evidence(exc: errors.LayersError) -> dict[str, object]:
