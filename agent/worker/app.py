@@ -47,7 +47,10 @@ def create_app(settings: Settings | None = None) -> Celery:
         result_backend=None,
         task_time_limit=settings.task_time_limit_s,
         task_soft_time_limit=max(1, settings.task_time_limit_s - 30),
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        # Only Redis has a visibility timeout; the embedded SQLite broker rejects the option.
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s}
+        if settings.redis_url
+        else {},
         broker_connection_retry_on_startup=True,
         timezone="UTC",
         enable_utc=True,
