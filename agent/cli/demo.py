@@ -12,6 +12,7 @@ import time as wall
 from typing import Annotated
 
 import typer
+from celery import Task
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -67,7 +68,7 @@ def demo(
             services.close()
 
 
-def _run_day(services: Services, customer_ids: list[int], run_task) -> None:  # type: ignore[no-untyped-def]
+def _run_day(services: Services, customer_ids: list[int], run_task: Task) -> None:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=context.console
     ) as bar:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from agent.loops import catalog, follow, scheduling
+from celery import Task
+
+from agent.loops import catalog, consent, follow, scheduling
 from agent.worker import runtime
 from agent.worker.app import app
 
@@ -10,7 +12,7 @@ MAX_COUNTDOWN_S = 300  # far below the broker's visibility timeout (celery#2599)
 
 
 @app.task(name="agent.run", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def run(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
+def run(self: Task, run_id: int) -> str:
     """Run one loop for one run row; a transient failure comes back later, capped in PostgreSQL."""
     outcome = catalog.execute(runtime.services(), run_id)
     if outcome.retry_in_s is not None:
@@ -26,8 +28,11 @@ def dispatch() -> int:
 
 @app.task(name="agent.sweep", acks_late=True)
 def sweep() -> int:
-    """Send what a crashed dispatcher left unsent and hand on runs whose worker died."""
-    return scheduling.sweep(runtime.services(), send=lambda run_id: run.delay(run_id))
+    """Send what a crashed dispatcher left unsent, hand on runs whose worker died, and finish approved
+    actions whose execution was cut short."""
+    services = runtime.services()
+    consent.execute_approved(services)
+    return scheduling.sweep(services, send=lambda run_id: run.delay(run_id))
 
 
 @app.task(name="agent.poll_jobs", acks_late=True)
