@@ -76,6 +76,27 @@ def sentences(expl: Explanation) -> list[str]:
             f"Ad {d.subject_id} spent {_num(evidence['spend'], 2)} with {evidence.get('conversions')} conversions "
             f"between {evidence.get('window_since')} and {evidence.get('window_until')}."
         )
+    if d.reason == "weekly_review":
+        totals = evidence.get("totals") or {}
+        drivers = evidence.get("drivers") or []
+        lines.append(
+            f"Week {evidence.get('window_since')} to {evidence.get('window_until')}: spend {_num(totals.get('spend'), 2)}, "
+            f"{totals.get('conversions')} conversions, CPA {_num(totals.get('cpa'), 2)}, ROAS {_num(totals.get('roas'), 2)}; "
+            f"{len(drivers)} creative(s) drove conversions"
+            + (": " + ", ".join(str(c.get("creative_id")) for c in drivers) if drivers else "")
+            + "."
+        )
+    if d.subject_type == "creative_pool":
+        lines.append(
+            f"{evidence.get('eligible_count')} eligible creatives against a minimum of {evidence.get('min_eligible_pool')}"
+            + (
+                f"; commissioned fresh creative with the hook {evidence['hook']!r}"
+                if evidence.get("hook")
+                else ""
+            )
+            + (f" as container {evidence['container_id']}" if evidence.get("container_id") else "")
+            + "."
+        )
     if "confidence" in evidence:
         lines.append(
             f"Recommendation {evidence.get('recommendation_id')} had confidence {_num(evidence['confidence'], 2)} "

@@ -16,6 +16,7 @@ from agent.crashpoints import AFTER_COMMISSION_COMMIT, crashpoint
 from agent.layers.ids import bare_id
 from agent.loops import cloning, commissioning, consent
 from agent.loops.policy import Policy, policy_for
+from agent.loops.publish_to_learn import excluded_post_ids
 from agent.loops.runner import lock_unplanned
 from agent.rules import optimization as rules
 from agent.rules.publish import stage_metric
@@ -109,7 +110,11 @@ def fetch(services: Services, customer: Customer, policy: Policy, now: datetime)
 
 
 def _hook_source(services: Services, customer: Customer) -> rules.HookSource | None:
-    """The best recent performer by the customer's stage metric, else by engagement (organic-only data)."""
+    """The best recent performer by the customer's stage metric, else by engagement (organic-only data).
+
+    A post excluded by override is never a hook source, as it is never a clone source.
+    """
+    excluded = excluded_post_ids(services, customer)
     for metric in dict.fromkeys((stage_metric(customer.stage), "engagement_rate")):
         performers = services.client.top_performers(
             customer.layers_project_id,
@@ -119,7 +124,11 @@ def _hook_source(services: Services, customer: Customer) -> rules.HookSource | N
             include_ineligible=True,
         ).items
         found = rules.pick_hook_source(
-            [rules.HookSource(row.platform_post_id, row.title, row.metric_value) for row in performers]
+            [
+                rules.HookSource(row.platform_post_id, row.title, row.metric_value)
+                for row in performers
+                if bare_id(row.platform_post_id) not in excluded
+            ]
         )
         if found is not None:
             return found

@@ -44,10 +44,7 @@ def fetch(services: Services, customer: Customer, top_n: int) -> Inputs:
         limit=settings.top_performers_limit,
         include_ineligible=True,
     )
-    excluded = {
-        bare_id(row.platform_post_id)
-        for row in services.client.iter_ads_content(customer.layers_project_id, override="exclude")
-    }
+    excluded = excluded_post_ids(services, customer)
     posts = tuple(_to_post(item, excluded) for item in ranking.items)
     metric = stage_metric(customer.stage)
     if metric == RANKING_METRIC:
@@ -72,7 +69,13 @@ def fetch(services: Services, customer: Customer, top_n: int) -> Inputs:
     return Inputs(posts=posts, stage_metric=metric, stage_top=stage_top)
 
 
-def _to_post(item: Any, excluded: set[str | None]) -> PostPerformance:
+def excluded_post_ids(services: Services, customer: Customer) -> set[str]:
+    """Posts a human excluded through the ads-content override ("legal flagged the music"), ids bare."""
+    rows = services.client.iter_ads_content(customer.layers_project_id, override="exclude")
+    return {bare for row in rows if (bare := bare_id(row.platform_post_id)) is not None}
+
+
+def _to_post(item: Any, excluded: set[str]) -> PostPerformance:
     organic = item.organic
     return PostPerformance(
         platform_post_id=item.platform_post_id,

@@ -5,6 +5,8 @@ malformed bodies and schema drift."""
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,6 +73,13 @@ def authenticate(headers: dict[str, str], allowed: frozenset[str]) -> tuple[str,
 class Pipeline:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self._answered: Counter[tuple[str, int]] = Counter()
+        self._answered_lock = threading.Lock()
+
+    def answered(self) -> dict[tuple[str, int], int]:
+        """API answers sent so far, by (endpoint class, status); admin calls and aborted connections excluded."""
+        with self._answered_lock:
+            return dict(self._answered)
 
     def handle(self, raw: RawRequest, wait: Wait) -> Reply:
         """Never raises: a sandbox bug becomes a 500 envelope (and a log line), not a dropped socket."""
@@ -132,6 +141,8 @@ class Pipeline:
             )
         if plan.late and wait(sandbox.faults.late_delay_s):
             return RESET
+        with self._answered_lock:
+            self._answered[(endpoint_class, response.status)] += 1
         return self._render(response, headers, plan)
 
     def _run(

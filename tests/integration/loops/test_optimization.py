@@ -142,3 +142,11 @@ def test_a_policy_may_allow_a_kind_to_execute_without_asking(services, sandbox):
     handled = rec_decisions(services)
     assert handled["rec_00000008-0003-4000-8000-000000000000"].action == "act"
     assert len([e for e in sandbox[0].witness.applied() if e.method == "PATCH"]) == 1
+
+
+def test_a_post_excluded_by_override_is_never_the_hook_of_a_commission(services):
+    run_today(services, "Acme Coffee", "optimization")
+    (pool,) = [d for d in decisions_of(services, "Acme Coffee") if d.subject_type == "creative_pool"]
+    assert pool.action == "commission"
+    assert pool.evidence["hook_source_post_id"] != "pp_00000003-0010-4000-8000-000000000000"
+    assert pool.evidence["hook"] == "Skip the line: order ahead in 3 taps"
