@@ -117,6 +117,9 @@ class Post(_Model):
     def _one_publication_time(self) -> Post:
         if (self.age_days is None) == (self.published_at is None):
             raise ValueError("give exactly one of ageDays or publishedAt")
+        if self.override is not None and self.ads_content_id is None:
+            # Overrides live on ads-content rows (§18.2): without one, no API call could reveal it.
+            raise ValueError("override needs adsContentId: an override is set on the post's ads-content row")
         return self
 
 

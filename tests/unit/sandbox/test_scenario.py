@@ -93,3 +93,26 @@ def test_file_problems_name_the_file(tmp_path: Path):
     listed.write_text("- 1\n")
     with pytest.raises(ScenarioError, match=r"list\.yaml: the top level must be a mapping"):
         load_scenario(listed)
+
+
+def test_an_override_without_an_ads_content_row_is_refused():
+    data = {
+        "projects": [
+            {
+                "id": "prj_00000001-0000-4000-8000-000000000000",
+                "name": "Acme",
+                "posts": [
+                    {
+                        "platformPostId": "pp_00000001-0001-4000-8000-000000000000",
+                        "title": "t",
+                        "views": 10,
+                        "engagementRate": 0.1,
+                        "ageDays": 1,
+                        "override": "exclude",
+                    }
+                ],
+            }
+        ]
+    }
+    with pytest.raises(ScenarioError, match="override needs adsContentId"):
+        parse_scenario(data)
