@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from structlog.stdlib import BoundLogger
 
+from agent.layers.errors import QuotaExhausted
 from agent.logging import get_logger
 from agent.loops.failures import PermanentFailure, TransientFailure, classify
 from agent.observability import RUNS
@@ -75,13 +76,13 @@ def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
                 loop.plan(services, run=run, customer=customer, now=now)
             loop.execute(services, run_id=run_id, now=services.now())
     except TransientFailure as failure:
-        return _release(services, run_id, failure, bound)
+        return _release(services, run_id, failure, bound, quota_wait=_held_back_by_quota(failure))
     except PermanentFailure as failure:
         return _fail(services, run, failure, bound)
     except Exception as exc:
         translated = classify(exc)
         if isinstance(translated, TransientFailure):
-            return _release(services, run_id, translated, bound)
+            return _release(services, run_id, translated, bound, quota_wait=_held_back_by_quota(exc))
         if isinstance(translated, PermanentFailure):
             return _fail(services, run, translated, bound)
         raise
@@ -131,10 +132,39 @@ def _skip_paused(services: Services, run: Run, now: datetime) -> None:
             locked.planned_at = now
 
 
-def _release(services: Services, run_id: int, failure: TransientFailure, bound: BoundLogger) -> RunOutcome:
+def _held_back_by_quota(exc: BaseException | None) -> bool:
+    """Our own limiter kept a call from being sent (QuotaExhausted, raised as is or wrapped)."""
+    for _ in range(10):  # a cause chain is short; the bound only guards against a cycle
+        if exc is None:
+            return False
+        if isinstance(exc, QuotaExhausted):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+def _release(
+    services: Services,
+    run_id: int,
+    failure: TransientFailure,
+    bound: BoundLogger,
+    *,
+    quota_wait: bool = False,
+) -> RunOutcome:
+    """Back to the queue. Waiting for the shared quota gives the attempt back: attempts cap runs that
+    keep failing, and a burst of due customers queueing for the quota must not use them up."""
     with services.db.session() as session:
         runs.release(session, run_id, error=str(failure))
-    bound.warning("run_deferred", error=str(failure), retry_in_s=failure.retry_in_s)
+        if quota_wait:
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == "queued", Run.attempts > 0)
+                .values(attempts=Run.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+    bound.warning(
+        "run_deferred", error=str(failure), retry_in_s=failure.retry_in_s, quota_wait=quota_wait
+    )
     return RunOutcome(run_id, "queued", "transient_failure", retry_in_s=failure.retry_in_s)
 
 
