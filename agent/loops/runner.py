@@ -96,37 +96,28 @@ def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
 def _record_gave_up(session: Session, run_id: int, attempts: int) -> None:
     """A poison run stops here, and ops see why in the decision table rather than in a crash loop."""
     run = runs.get(session, run_id)
-    record(
-        session,
-        NewDecision(
-            customer_id=run.customer_id,
-            run_id=run.id,
-            loop=run.loop,
-            action="error",
-            reason="attempts_exhausted",
-            subject_type="run",
-            subject_id=str(run.id),
-            evidence={"attempts": attempts, "last_error": run.error},
-            dedupe_key=f"run:{run.id}:gave_up",
-        ),
+    evidence = {"attempts": attempts, "last_error": run.error}
+    record(session, _about_run(run, "error", "attempts_exhausted", evidence, key="gave_up"))
+
+
+def _about_run(run: Run, action: str, reason: str, evidence: dict[str, object], *, key: str) -> NewDecision:
+    """A decision about the run as a whole (not one post, ad or recommendation)."""
+    return NewDecision(
+        customer_id=run.customer_id,
+        run_id=run.id,
+        loop=run.loop,
+        action=action,
+        reason=reason,
+        subject_type="run",
+        subject_id=str(run.id),
+        evidence=evidence,
+        dedupe_key=f"run:{run.id}:{key}",
     )
 
 
 def _skip_paused(services: Services, run: Run, now: datetime) -> None:
     with services.db.session() as session:
-        record(
-            session,
-            NewDecision(
-                customer_id=run.customer_id,
-                run_id=run.id,
-                loop=run.loop,
-                action="skip",
-                reason="customer_paused",
-                subject_type="customer",
-                subject_id=str(run.customer_id),
-                dedupe_key=f"run:{run.id}:paused",
-            ),
-        )
+        record(session, _about_run(run, "skip", "customer_paused", {}, key="paused"))
         locked = lock_unplanned(session, run.id)
         if locked is not None:
             locked.planned_at = now
@@ -162,28 +153,14 @@ def _release(
                 .values(attempts=Run.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
-    bound.warning(
-        "run_deferred", error=str(failure), retry_in_s=failure.retry_in_s, quota_wait=quota_wait
-    )
+    bound.warning("run_deferred", error=str(failure), retry_in_s=failure.retry_in_s, quota_wait=quota_wait)
     return RunOutcome(run_id, "queued", "transient_failure", retry_in_s=failure.retry_in_s)
 
 
 def _fail(services: Services, run: Run, failure: PermanentFailure, bound: BoundLogger) -> RunOutcome:
     with services.db.session() as session:
-        record(
-            session,
-            NewDecision(
-                customer_id=run.customer_id,
-                run_id=run.id,
-                loop=run.loop,
-                action="error",
-                reason=failure.reason,
-                subject_type="run",
-                subject_id=str(run.id),
-                evidence={"message": str(failure), **failure.evidence},
-                dedupe_key=f"run:{run.id}:error:{run.attempts}",
-            ),
-        )
+        evidence = {"message": str(failure), **failure.evidence}
+        record(session, _about_run(run, "error", failure.reason, evidence, key=f"error:{run.attempts}"))
         runs.fail(session, run.id, now=services.now(), error=f"{failure.reason}: {failure}")
     RUNS.labels(run.loop, "failed").inc()
     bound.error("run_failed", reason=failure.reason, error=str(failure))

@@ -23,7 +23,7 @@ def _uuid() -> str:
 def test_unauthenticated(start):
     _, make_client = start()
     with pytest.raises(errors.Unauthenticated) as caught:
-        make_client(api_key=SecretStr("lp_live_notasandboxkey_xyz")).whoami()
+        make_client(api_key=SecretStr("lp_live_k1_notasandboxkey")).whoami()
     assert (caught.value.status, caught.value.code) == (401, "UNAUTHENTICATED")
     assert caught.value.request_id
     assert caught.value.request_id.startswith("req_")

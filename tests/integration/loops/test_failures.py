@@ -3,7 +3,10 @@
 import pytest
 from sqlalchemy import select
 
+from agent.layers import errors
+from agent.layers.client import LayersClient
 from agent.sandbox import FaultConfig
+from agent.services import Services
 from agent.store.models import Decision, Run
 from tests.integration.loops.conftest import run_today
 
@@ -62,3 +65,33 @@ def test_a_run_deferred_by_an_outage_finishes_once_layers_is_back(services, sand
     assert run_today(services, "Acme Coffee").status == "succeeded"
     assert the_run(services).attempts == 2
     assert sandbox[0].witness.count_applied("clone") == 1
+
+
+class BusyFleet:
+    """A shared limiter whose first refusals say "the fleet has used this minute's quota"."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+
+    def acquire(self, endpoint_class):
+        if self.refusals:
+            self.refusals -= 1
+            raise errors.QuotaExhausted(endpoint_class, 1.0)
+
+    def back_off(self, endpoint_class, seconds):
+        """Nothing to remember: this fleet only ever refuses up front."""
+
+
+@pytest.mark.parametrize("settings_overrides", [{"task_max_attempts": 1}], indirect=True)
+def test_waiting_for_the_shared_quota_does_not_use_up_attempts(services):
+    """Queueing behind other customers for the fleet's quota is not a failure of this run."""
+    busy = Services(
+        settings=services.settings,
+        db=services.db,
+        client=LayersClient.from_settings(services.settings, limiter=BusyFleet(refusals=2)),
+        clock=services.clock,
+    )
+    outcomes = [run_today(busy, "Acme Coffee") for _ in range(3)]
+    busy.client.close()
+    assert [o.status for o in outcomes] == ["queued", "queued", "succeeded"]
+    assert the_run(services).attempts == 1

@@ -156,3 +156,12 @@ def test_shadow_mode_records_what_it_would_clone_and_sends_nothing(services, san
     assert (decided[ACME_BREAKOUT].action, decided[ACME_BREAKOUT].reason) == ("shadow_clone", "breakout")
     assert new_clones(services) == 0
     assert sandbox[0].witness.applied() == []
+
+
+def test_a_paused_customer_run_by_hand_records_why_and_calls_nothing(services, sandbox):
+    with services.db.session() as session:
+        customers.find(session, "Acme Coffee").enabled = False
+    assert run_today(services, "Acme Coffee").status == "succeeded"
+    (decision,) = decisions_of(services, "Acme Coffee")
+    assert (decision.action, decision.reason) == ("skip", "customer_paused")
+    assert sandbox[0].witness.entries() == []
