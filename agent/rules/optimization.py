@@ -54,19 +54,8 @@ BREAKEVEN_ROAS = 1.0
 
 API_PREFIX = "/v1/"
 HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Encoded dot, slash, backslash and percent (double encoding) could smuggle traversal past the checks below.
 _ENCODED_SEPARATORS = ("%2e", "%2f", "%5c", "%25")
-# Writes the agent may make on its own: new content, which Layers' approval gate still holds for review.
-# "*" matches one path segment (an id).
-_AUTONOMOUS_POSTS = (
-    ("content", "*", "clone-from-post"),
-    ("projects", "*", "content", "clone-from-post"),
-    ("projects", "*", "content"),
-    ("projects", "*", "content", "slideshow-remix"),
-    ("projects", "*", "content", "video-remix"),
-    ("projects", "*", "content", "slideshow-builder"),
-)
 
 
 @dataclass(frozen=True)
@@ -319,27 +308,3 @@ def cross_check_refresh(ad_rows_for_subject: Sequence[AdSpend]) -> CrossCheck:
     if roas is not None and roas < BREAKEVEN_ROAS:
         return CrossCheck(ACTION_PROCEED, REASON_ROAS_BELOW_BREAKEVEN, evidence)
     return CrossCheck(ACTION_SKIP, REASON_ADS_METRICS_DISAGREE, evidence)
-
-
-def requires_consent(method: str, path: str) -> bool:
-    """Does this call need the customer's explicit consent before the agent makes it?
-
-    Reads never do. Every other call does unless it is one of the content-creating POSTs in
-    ``_AUTONOMOUS_POSTS`` (clone-from-post, content generation): that covers overriding the optimizer
-    (ads-content overrides, anything under ``/ads/``), changing customer setup (project PATCH, approval and
-    content-review policies), and any DELETE. Default-deny, so an endpoint added later needs consent until
-    someone decides otherwise; an unsafe path always needs it.
-    """
-    verb = method.upper()
-    if verb in READ_METHODS:
-        return False
-    if verb != "POST" or not is_safe_relative_api_path(path):
-        return True
-    segments = tuple(path.split("?", 1)[0].split("#", 1)[0].removeprefix(API_PREFIX).rstrip("/").split("/"))
-    return not any(_matches(segments, pattern) for pattern in _AUTONOMOUS_POSTS)
-
-
-def _matches(segments: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
-    return len(segments) == len(pattern) and all(
-        want == "*" or want == got for got, want in zip(segments, pattern, strict=True)
-    )

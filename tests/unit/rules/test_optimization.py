@@ -38,7 +38,6 @@ from agent.rules.optimization import (
     is_safe_relative_api_path,
     pick_hook_source,
     pool_action,
-    requires_consent,
     spend_weighted_roas,
     triage_recommendation,
 )
@@ -402,37 +401,3 @@ def test_cross_check_refresh(rows, expected):
 )
 def test_spend_weighted_roas(rows, expected):
     assert spend_weighted_roas(rows) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "needs"),
-    [
-        pytest.param("PATCH", "/v1/projects/prj_1", True, id="patch-project"),
-        pytest.param("PUT", "/v1/projects/prj_1", True, id="put-project"),
-        pytest.param("PATCH", "/v1/projects/prj_1/ads-content/adc_1", True, id="patch-ads-content-override"),
-        pytest.param("POST", "/v1/projects/prj_1/ads/optimizer/run", True, id="optimizer-run"),
-        pytest.param("PATCH", "/v1/projects/prj_1/ads/campaigns/cmp_1/authority", True, id="ads-authority"),
-        pytest.param("PATCH", "/v1/projects/prj_1/content-review-policy", True, id="content-review-policy"),
-        pytest.param("PATCH", "/v1/projects/prj_1/approval-policy", True, id="approval-policy"),
-        pytest.param("DELETE", "/v1/scheduled-posts/sp_1", True, id="delete-scheduled-post"),
-        pytest.param("DELETE", "/v1/webhook-endpoints/whe_1", True, id="delete-webhook"),
-        pytest.param("POST", "/v1/content/cnt_1/approve", True, id="self-approval"),
-        pytest.param("POST", "/v1/projects", True, id="create-project"),
-        pytest.param("POST", "/v1/projects/prj_1/new-thing", True, id="unknown-write-default-deny"),
-        pytest.param("POST", "/v1/content/../projects/clone-from-post", True, id="traversal"),
-        pytest.param("POST", "https://evil.example/v1/content/c/clone-from-post", True, id="absolute-url"),
-        pytest.param("POST", "/v1/content/cnt_1/clone-from-post", False, id="clone-from-post"),
-        pytest.param("post", "/v1/content/cnt_1/clone-from-post", False, id="lowercase-method"),
-        pytest.param("POST", CLONE_PATH, False, id="clone-from-post-project-path"),
-        pytest.param("POST", "/v1/projects/prj_1/content", False, id="generate-content"),
-        pytest.param("POST", "/v1/projects/prj_1/content/", False, id="generate-content-trailing-slash"),
-        pytest.param("POST", "/v1/projects/prj_1/content/video-remix", False, id="video-remix"),
-        pytest.param("POST", "/v1/projects/prj_1/content/slideshow-remix", False, id="slideshow-remix"),
-        pytest.param("POST", "/v1/projects/prj_1/content/slideshow-builder", False, id="slideshow-builder"),
-        pytest.param("PATCH", "/v1/projects/prj_1/content", True, id="patch-on-a-generation-path"),
-        pytest.param("GET", "/v1/projects/prj_1/ads-metrics", False, id="read"),
-        pytest.param("GET", "/v1/projects/prj_1/approval-policy", False, id="read-policy"),
-    ],
-)
-def test_requires_consent(method, path, needs):
-    assert requires_consent(method, path) is needs
