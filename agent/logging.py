@@ -14,21 +14,10 @@ from typing import Any
 
 import structlog
 
-REDACTED = "[redacted]"
+from agent.domain.redaction import REDACTED, redact_text
+
 SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|secret|password|token|x-api-key)", re.IGNORECASE)
-SECRET_VALUES = (
-    re.compile(r"lp_(live|test)_[A-Za-z0-9]+_[A-Za-z0-9_-]+"),
-    re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
-    re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)"),
-)
 QUIET_LOGGERS = ("httpx", "httpcore")
-
-
-def redact_text(text: str) -> str:
-    """Mask API keys, bearer tokens and URL passwords inside free text."""
-    text = SECRET_VALUES[0].sub(f"lp_{REDACTED}", text)
-    text = SECRET_VALUES[1].sub(rf"\1{REDACTED}", text)
-    return SECRET_VALUES[2].sub(rf"\1{REDACTED}\2", text)
 
 
 def _redact_value(key: str, value: Any) -> Any:
