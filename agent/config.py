@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import time
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-API_KEY_PATTERN = re.compile(r"^lp_(live|test)_[A-Za-z0-9]+_[A-Za-z0-9_-]+$")
+from agent.domain.redaction import API_KEY_SHAPE
+from agent.rules.health import HEALTH_RANGES, HealthThresholds
+from agent.rules.thresholds import THRESHOLD_RANGES, Range, Thresholds, field_default
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Window = Literal["7d", "30d", "90d"]
+
+
+def _bounded(cls: type, ranges: Mapping[str, Range], name: str) -> Any:
+    """A settings field whose default and range come from the rules' own dataclass (their one owner)."""
+    bound = ranges[name]
+    return Field(
+        field_default(cls, name),
+        gt=bound.lo if bound.lo_open else None,
+        ge=None if bound.lo_open else bound.lo,
+        le=bound.hi,
+    )
+
+
+def _threshold(name: str) -> Any:
+    return _bounded(Thresholds, THRESHOLD_RANGES, name)
+
+
+def _health(name: str) -> Any:
+    return _bounded(HealthThresholds, HEALTH_RANGES, name)
 
 
 class ConfigError(Exception):
@@ -34,27 +58,29 @@ class Settings(BaseSettings):
     # Safety switches
     kill_switch: bool = False  # true = no call that changes anything at Layers, for every customer
 
-    # publish-to-learn thresholds (docs: guide-publish-to-learn, guide-agent-workflow)
-    min_views: int = Field(50, ge=0)
-    min_posts: int = Field(5, ge=1)
-    breakout_multiple: float = Field(2.0, gt=0)
-    min_engagement: float = Field(0.04, ge=0)
-    max_clones_per_source: int = Field(5, ge=1, le=5)  # the database enforces 5
-    max_clones_per_run: int = Field(1, ge=0)
+    # publish-to-learn thresholds (defaults and ranges: agent/rules/thresholds.py)
+    min_views: int = _threshold("min_views")
+    min_posts: int = _threshold("min_posts")
+    breakout_multiple: float = _threshold("breakout_multiple")
+    min_engagement: float = _threshold("min_engagement")
+    max_clones_per_source: int = _threshold("max_clones_per_source")
+    max_clones_per_run: int = _threshold("max_clones_per_run")
+    top_n: int = _threshold("top_n")
     clone_mode: Literal["fork", "reimagine"] = "fork"
     clone_variations: int = Field(2, ge=1, le=10)
-    top_performers_window: Literal["7d", "30d", "90d"] = "7d"
+    top_performers_window: Window = "7d"
     top_performers_limit: int = Field(100, ge=1, le=100)
 
     # optimization thresholds
-    spend_without_conversions_min: float = Field(50.0, ge=0)
+    spend_without_conversions_min: float = _threshold("spend_without_conversions_min")
+    min_eligible_pool: int = _threshold("min_eligible_pool")
+    commission_cooldown_days: int = _threshold("commission_cooldown_days")
+    recommendation_act_confidence: float = _threshold("recommendation_act_confidence")
+    recommendation_surface_confidence: float = _threshold("recommendation_surface_confidence")
     ads_metrics_window_days: int = Field(7, ge=1, le=90)
-    min_eligible_pool: int = Field(3, ge=0)
-    commission_cooldown_days: int = Field(7, ge=0)
     commission_variant_count: int = Field(2, ge=1, le=5)
-    recommendation_act_confidence: float = Field(0.7, ge=0, le=1)
-    recommendation_surface_confidence: float = Field(0.5, ge=0, le=1)
     weekly_review_weekday: str = "monday"
+    weekly_review_window: Window = "7d"
 
     # Jobs and polling (docs: start 2 s, x1.3, cap 10 s)
     job_timeout_s: int = Field(600, gt=0)
@@ -88,10 +114,10 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = Field(3600, ge=60)
     task_time_limit_s: int = Field(300, ge=1)
 
-    # Health signals (`agent health`)
-    health_max_job_failures_per_day: int = Field(3, ge=0)
-    health_max_overrides_per_week: int = Field(3, ge=0)
-    health_score_drop_ratio: float = Field(0.2, gt=0, le=1)
+    # Health signals (`agent health`; defaults and ranges: agent/rules/health.py)
+    health_max_job_failures_per_day: int = _health("max_job_failures_per_day")
+    health_max_overrides_per_week: int = _health("max_overrides_per_week")
+    health_score_drop_ratio: float = _health("score_drop_ratio")
 
     # Observability
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -104,7 +130,7 @@ class Settings(BaseSettings):
     @field_validator("layers_api_key")
     @classmethod
     def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not API_KEY_PATTERN.match(value.get_secret_value()):
+        if value is not None and not API_KEY_SHAPE.fullmatch(value.get_secret_value()):
             raise ValueError("must look like lp_live_<id>_<secret> or lp_test_<id>_<secret>")
         return value
 
@@ -137,6 +163,13 @@ class Settings(BaseSettings):
     def weekly_review_weekday_index(self) -> int:
         return WEEKDAYS.index(self.weekly_review_weekday)
 
+    def thresholds(self) -> Thresholds:
+        """The fleet-wide thresholds; a customer's overrides are applied on top (`Thresholds.with_overrides`)."""
+        return Thresholds(**{name: getattr(self, name) for name in THRESHOLD_RANGES})
+
+    def health_thresholds(self) -> HealthThresholds:
+        return HealthThresholds(**{name: getattr(self, f"health_{name}") for name in HEALTH_RANGES})
+
     def api_key(self) -> SecretStr:
         """The API key, or a ConfigError naming LAYERS_API_KEY when it is missing."""
         if self.layers_api_key is None:
@@ -144,10 +177,10 @@ class Settings(BaseSettings):
         return self.layers_api_key
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning a validation failure into a ConfigError that names each bad setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agent.domain.records import NewClone
+from agent.domain.vocabulary import CloneOrigin, LoopName, Stage, WorkStatus
 from agent.sandbox import Scenario
 from agent.store import clones, customers
 from agent.store.models import Customer
@@ -19,9 +20,7 @@ def register(session: Session, scenario: Scenario, *, run_at: time = time(6, 0))
     """
     registered = []
     for project in scenario.projects:
-        existing = session.scalars(
-            select(Customer).where(Customer.layers_project_id == project.id)
-        ).one_or_none()
+        existing = customers.by_project(session, layers_project_id=project.id)
         if existing is not None:
             registered.append(existing)
             continue
@@ -31,7 +30,7 @@ def register(session: Session, scenario: Scenario, *, run_at: time = time(6, 0))
             name=project.name,
             timezone=project.timezone,
             external_id=project.customer_external_id,
-            stage=project.stage,
+            stage=Stage(project.stage),
             run_at=run_at,
         )
         for post in project.posts:
@@ -43,15 +42,13 @@ def register(session: Session, scenario: Scenario, *, run_at: time = time(6, 0))
 
 def _seed_prior_clone(session: Session, customer_id: int, source_post_id: str) -> None:
     """A clone made before the agent was installed: it counts toward the cap like any other."""
-    clone = clones.reserve(
-        session,
+    prior = NewClone(
         customer_id=customer_id,
         run_id=None,
-        decision_id=None,
+        loop=LoopName.PUBLISH_TO_LEARN,
         source_post_id=source_post_id,
+        origin=CloneOrigin.PRIOR,
         mode="fork",
         variations=2,
-        origin="prior",
     )
-    if clone is not None:
-        clone.status = "completed"
+    clones.reserve(session, new=prior, status=WorkStatus.COMPLETED)

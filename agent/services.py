@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from agent.layers.client import LayersClient
 from agent.layers.quota import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agent.observability import record_api_call
 from agent.store.db import Database
+from agent.store.sql import SqlStore
 
 
 def utc_now() -> datetime:
@@ -19,7 +21,10 @@ def utc_now() -> datetime:
 
 @dataclass
 class Services:
-    """What a loop needs. Tasks, the CLI and tests build one; loops never build their own."""
+    """The production dependencies of the use cases (`agent.loops.ports.Deps`), plus the database for the CLI.
+
+    Tasks, the CLI and tests build one; loops never build their own.
+    """
 
     settings: Settings
     db: Database
@@ -28,6 +33,12 @@ class Services:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @contextmanager
+    def store(self) -> Iterator[SqlStore]:
+        """One unit of work on the database: commits when the block ends, rolls back on an exception."""
+        with self.db.session() as session:
+            yield SqlStore(session)
 
     def close(self) -> None:
         self.client.close()

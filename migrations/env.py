@@ -1,27 +1,25 @@
-"""Alembic environment: the URL comes from the settings (or the caller), never from alembic.ini."""
+"""Alembic environment: the URL comes from the caller (or the settings, read when a migration runs), never
+from alembic.ini and never at import."""
+
+from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
-from agent.config import get_settings
 from agent.store.db import make_engine
 from agent.store.models import Base
 
-config = context.config
-url = config.attributes.get("database_url") or get_settings().database_url
+
+def _url() -> str:
+    given = context.config.attributes.get("database_url")
+    if given:
+        return str(given)
+    from agent.config import get_settings
+
+    return get_settings().database_url
 
 
-def run_migrations() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        _run(connection)
-        return
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
-
-
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -32,9 +30,20 @@ def _run(connection) -> None:
         context.run_migrations()
 
 
-if context.is_offline_mode():
-    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-else:
-    run_migrations()
+def run_migrations() -> None:
+    if context.is_offline_mode():
+        context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+run_migrations()

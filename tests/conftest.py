@@ -14,6 +14,8 @@ from agent.store import migrate
 from agent.store.db import Database
 from agent.store.models import Base
 
+pytest_plugins = ("tests.support.fixtures",)
+
 ADMIN_URL_ENV = "TEST_DATABASE_URL"
 
 

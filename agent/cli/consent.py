@@ -10,8 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli import context
+from agent.domain.vocabulary import ApprovalStatus
 from agent.loops import consent
-from agent.store import queries
+from agent.store import reports
 
 
 def _actor(given: str | None) -> str:
@@ -30,7 +31,7 @@ def approve(
         except consent.ConsentError as exc:
             raise context.fail(str(exc)) from None
     context.console.print(f"decision {decision_id}: {verdict.status} ({verdict.detail})")
-    if verdict.status == "failed":
+    if verdict.status in (ApprovalStatus.FAILED, ApprovalStatus.REFUSED):
         raise typer.Exit(1)
 
 
@@ -54,7 +55,7 @@ def pending(
     """Actions waiting for the customer's approval."""
     table = Table("decision", "customer", "kind", "action", "proposed", "status")
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        for approval, name in queries.pending_approvals(session, customer=customer):
+        for approval, name in reports.pending_approvals(session, customer=customer):
             table.add_row(
                 str(approval.decision_id),
                 escape(name),

@@ -12,11 +12,10 @@ from rich.table import Table
 from sqlalchemy.exc import IntegrityError
 
 from agent.cli import context
+from agent.domain.vocabulary import CustomerMode, Stage, values
 from agent.layers.errors import LayersError, NotFound
 from agent.rules.schedule import validate_timezone
-from agent.rules.thresholds import Thresholds
 from agent.store import customers as store
-from agent.store.models import CUSTOMER_MODES, STAGES
 
 RUN_AT = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
@@ -30,9 +29,9 @@ def parse_run_at(value: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
-def _check_choice(value: str, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise typer.BadParameter(f"{name} must be one of {', '.join(choices)}")
+def _check_choice(value: str, choices: type[Stage] | type[CustomerMode], name: str) -> str:
+    if value not in values(choices):
+        raise typer.BadParameter(f"{name} must be one of {', '.join(values(choices))}")
     return value
 
 
@@ -53,13 +52,13 @@ def add(
     ] = None,
 ) -> None:
     """Register a customer after checking that its Layers project exists."""
-    _check_choice(stage, STAGES, "--stage")
-    _check_choice(mode, CUSTOMER_MODES, "--mode")
+    _check_choice(stage, Stage, "--stage")
+    _check_choice(mode, CustomerMode, "--mode")
+    settings = context.settings()
     with context.friendly_errors():
         tz = validate_timezone(timezone)
         parsed_overrides = json.loads(overrides) if overrides else {}
-        Thresholds().with_overrides(parsed_overrides)
-    settings = context.settings()
+        settings.thresholds().with_overrides(parsed_overrides)
     when = parse_run_at(run_at) if run_at else settings.default_run_at
     with context.services() as services:
         try:
@@ -76,8 +75,8 @@ def add(
                     name=name,
                     timezone=tz,
                     external_id=external_id or project.customer_external_id,
-                    stage=stage,
-                    mode=mode,
+                    stage=Stage(stage),
+                    mode=CustomerMode(mode),
                     run_at=when,
                     threshold_overrides=parsed_overrides,
                     auto_approve_kinds=auto_approve or [],
@@ -114,7 +113,7 @@ def list_customers() -> None:
 
 def _set_enabled(ref: str, enabled: bool) -> None:
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        customer = store.find(session, ref)
+        customer = store.find(session, ref=ref)
         customer.enabled = enabled
         name = customer.name
     context.console.print(f"{name}: {'resumed' if enabled else 'paused'}")
@@ -144,18 +143,18 @@ def set_fields(
 ) -> None:
     """Change a customer's mode, stage, run time, timezone, thresholds or consent policy."""
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        target = store.find(session, customer)
+        target = store.find(session, ref=customer)
         if mode is not None:
-            target.mode = _check_choice(mode, CUSTOMER_MODES, "--mode")
+            target.mode = _check_choice(mode, CustomerMode, "--mode")
         if stage is not None:
-            target.stage = _check_choice(stage, STAGES, "--stage")
+            target.stage = _check_choice(stage, Stage, "--stage")
         if run_at is not None:
             target.run_at = parse_run_at(run_at)
         if timezone is not None:
             target.timezone = validate_timezone(timezone)
         if overrides is not None:
             parsed = json.loads(overrides)
-            Thresholds().with_overrides(parsed)
+            context.settings().thresholds().with_overrides(parsed)
             target.threshold_overrides = parsed
         if auto_approve is not None:
             target.auto_approve_kinds = list(auto_approve)

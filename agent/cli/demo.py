@@ -9,10 +9,10 @@ Running it again the same day changes nothing: each run exists once per customer
 from __future__ import annotations
 
 import time as wall
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from celery import Task
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from sqlalchemy import select
@@ -21,11 +21,12 @@ from agent.cli import context
 from agent.cli.render import decisions_table
 from agent.config import load_settings
 from agent.demo_customers import register
-from agent.loops import follow
+from agent.domain.vocabulary import LoopName, Trigger
+from agent.loops import job_poller
 from agent.rules.schedule import local_date
 from agent.sandbox import Sandbox
 from agent.services import Services, build_services
-from agent.store import jobs, migrate, queries, runs
+from agent.store import jobs, migrate, reports, runs
 from agent.store.models import Customer, Decision
 
 DEMO_API_KEY = "lp_test_demo_localsandboxkey"
@@ -33,7 +34,7 @@ DEMO_API_KEY = "lp_test_demo_localsandboxkey"
 # minute the standard tier's 120 reads/minute would impose; the pacing itself is the same code.
 DEMO_TIER = "pilot"
 DEMO_RATES = {"rate_read_per_min": 1200, "rate_write_per_min": 600, "rate_long_running_per_min": 60}
-DAY = ("publish_to_learn", "optimization", "weekly_review")
+DAY = (LoopName.PUBLISH_TO_LEARN, LoopName.OPTIMIZATION, LoopName.WEEKLY_REVIEW)
 JOBS_DEADLINE_S = 120
 
 
@@ -42,6 +43,7 @@ def demo(
 ) -> None:
     """Run the agent end to end on the sandbox's demo scenario and print what it decided."""
     from agent.worker import runtime, tasks
+    from agent.worker.app import create_app
 
     base = context.settings()
     sandbox = Sandbox.from_demo(job_duration_scale=job_seconds, rate_limits=DEMO_TIER)
@@ -55,12 +57,13 @@ def demo(
             }
         )
         migrate.upgrade(settings.database_url)
+        create_app(settings)
         services = build_services(settings)
         runtime.install(services)
         try:
             with services.db.session() as session:
                 customer_ids = [c.id for c in register(session, sandbox.scenario)]
-            _run_day(services, customer_ids, tasks.run)
+            _run_day(services, customer_ids, tasks.run.apply)
             _follow_jobs(services)
             _print_tables(services)
         finally:
@@ -68,7 +71,7 @@ def demo(
             services.close()
 
 
-def _run_day(services: Services, customer_ids: list[int], run_task: Task) -> None:
+def _run_day(services: Services, customer_ids: list[int], run_task: Callable[..., object]) -> None:
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), console=context.console
     ) as bar:
@@ -78,12 +81,12 @@ def _run_day(services: Services, customer_ids: list[int], run_task: Task) -> Non
                 customer = session.get_one(Customer, customer_id)
                 name, today = customer.name, local_date(services.now(), customer.timezone)
             for loop in DAY:
-                bar.update(progress, description=f"{name}: {loop.replace('_', '-')}")
+                bar.update(progress, description=f"{name}: {loop.label}")
                 with services.db.session() as session:
                     run_id = runs.ensure(
-                        session, customer_id=customer_id, loop=loop, local_date=today, trigger="demo"
+                        session, customer_id=customer_id, loop=loop, local_date=today, trigger=Trigger.DEMO
                     ).id
-                run_task.apply(args=[run_id])
+                run_task(args=(run_id,))
                 bar.advance(progress)
 
 
@@ -92,9 +95,9 @@ def _follow_jobs(services: Services) -> None:
     with context.console.status("following clone and generation jobs to the end…"):
         while wall.monotonic() < deadline:
             with services.db.session() as session:
-                if not jobs.running(session):
+                if not jobs.running_count(session):
                     return
-            follow.poll_due(services)
+            job_poller.poll_due(services)
             wall.sleep(0.5)
     raise context.fail(f"jobs still running after {JOBS_DEADLINE_S}s")
 
@@ -102,10 +105,10 @@ def _follow_jobs(services: Services) -> None:
 def _print_tables(services: Services) -> None:
     with services.db.session() as session:
         decisions = list(session.scalars(select(Decision).order_by(Decision.customer_id, Decision.id)))
-        names = queries.customer_names(session)
+        names = reports.customer_names(session)
         context.console.print(decisions_table(decisions, title="decisions", names=names))
         counts = Table("customer", "source post", "clones (counted)", "failed/canceled", title="clone counts")
-        for row in queries.clone_counts(session):
+        for row in reports.clone_counts(session):
             counts.add_row(row.customer, row.source_post_id, str(row.counted), str(row.uncounted))
         context.console.print(counts)
     context.console.print(

@@ -9,7 +9,7 @@ import typer
 from agent.cli import consent, context, customers, demo, explain, ops, processes, running
 from agent.cli.render import decision_row, decisions_table, json_lines
 from agent.logging import configure_logging
-from agent.store import queries
+from agent.store import reports
 
 app = typer.Typer(
     help="The growth agent: publish-to-learn and optimization loops on Layers.", no_args_is_help=True
@@ -21,6 +21,7 @@ app.command("reject")(consent.reject)
 app.command("pending")(consent.pending)
 app.command("worker", context_settings=processes.PASSTHROUGH)(processes.worker)
 app.command("beat", context_settings=processes.PASSTHROUGH)(processes.beat)
+app.command("flower", context_settings=processes.PASSTHROUGH)(processes.flower)
 app.command("sandbox")(processes.sandbox)
 app.command("explain")(explain.explain)
 app.command("runs")(ops.runs)
@@ -73,17 +74,17 @@ def list_decisions(
 ) -> None:
     """Recent decisions, newest first."""
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        found = queries.decisions(
+        found = reports.decisions(
             session,
             customer=customer,
             loop=loop,
             action=action,
             reason=reason,
             subject=subject,
-            since=queries.parse_since(since) if since else None,
+            since=reports.parse_since(since) if since else None,
             limit=limit,
         )
-        names = queries.customer_names(session)
+        names = reports.customer_names(session)
         if as_json:
             typer.echo(
                 json_lines(decision_row(d, names.get(d.customer_id)) for d in found) or "", nl=bool(found)

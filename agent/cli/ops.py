@@ -9,9 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli import context
-from agent.rules.health import HealthThresholds, evaluate
+from agent.rules.health import evaluate
 from agent.services import utc_now
-from agent.store import queries
+from agent.store import reports
 
 CustomerOption = Annotated[str | None, typer.Option(help="Name, external id, project id or id")]
 
@@ -24,7 +24,7 @@ def runs(
     """Runs with their status and duration."""
     table = Table("run", "customer", "loop", "local date", "status", "attempts", "duration", "error")
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        for run, name in queries.runs(session, customer=customer, loop=loop, limit=limit):
+        for run, name in reports.runs(session, customer=customer, loop=loop, limit=limit):
             duration = (
                 f"{(run.finished_at - run.started_at).total_seconds():.1f}s"
                 if run.finished_at and run.started_at
@@ -51,7 +51,7 @@ def clones(
     cap = context.settings().max_clones_per_source
     table = Table("customer", "source post", "clones", "failed/canceled", "cap", "last cloned")
     with context.friendly_errors(), context.database() as db, db.session() as session:
-        for row in queries.clone_counts(session, customer=customer, source=source):
+        for row in reports.clone_counts(session, customer=customer, source=source):
             status = "[red]reached[/red]" if row.counted >= cap else f"{row.counted}/{cap}"
             table.add_row(
                 escape(row.customer),
@@ -66,14 +66,9 @@ def clones(
 
 def health() -> None:
     """Check the monitoring signals; exits 1 when any threshold is crossed (for alerting)."""
-    settings = context.settings()
-    thresholds = HealthThresholds(
-        max_job_failures_per_day=settings.health_max_job_failures_per_day,
-        max_overrides_per_week=settings.health_max_overrides_per_week,
-        score_drop_ratio=settings.health_score_drop_ratio,
-    )
+    thresholds = context.settings().health_thresholds()
     with context.database() as db, db.session() as session:
-        signals = evaluate(queries.health_inputs(session, now=utc_now()), thresholds)
+        signals = evaluate(reports.health_inputs(session, now=utc_now()), thresholds)
     if not signals:
         context.console.print("[green]healthy[/green]: no signal crossed its threshold")
         return

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from agent.cli import context
+from agent.sandbox.cli import sandbox_command
 
 BEAT_SCHEDULE_FILE = Path(tempfile.gettempdir()) / "agent-beat-schedule"
 PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -23,8 +24,9 @@ def worker(
 ) -> None:
     """Start a Celery worker with the agent's app and settings (extra arguments go to Celery)."""
     settings = context.settings()
-    from agent.worker.app import app
+    from agent.worker.app import create_app
 
+    app = create_app(settings)
     if metrics and settings.metrics_port:
         from agent.observability import serve_metrics
 
@@ -49,26 +51,21 @@ def beat(
     Running two beats is safe: every tick's work is made exact by PostgreSQL, not by beat.
     """
     settings = context.settings()
-    from agent.worker.app import app
+    from agent.worker.app import create_app
 
-    app.start(["beat", f"--schedule={schedule}", f"--loglevel={settings.log_level}", *ctx.args])
-
-
-def sandbox(
-    scenario: Annotated[Path | None, typer.Option(help="Scenario YAML (default: the demo scenario)")] = None,
-    port: Annotated[int, typer.Option()] = 8080,
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    tier: Annotated[str, typer.Option(help="Rate-limit tier: standard, pilot, partner or none")] = "standard",
-    fault_429: Annotated[float, typer.Option("--fault-429", help="Share of requests answered 429")] = 0.0,
-    fault_5xx: Annotated[float, typer.Option("--fault-5xx", help="Share of requests answered 5xx")] = 0.0,
-    fault_reset: Annotated[float, typer.Option("--fault-reset", help="Share of connections reset")] = 0.0,
-    latency_ms: Annotated[int, typer.Option("--latency-ms")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the fault sequence")] = 0,
-) -> None:
-    """Serve the local Layers sandbox (the demo, the compose stack and the tests run on it)."""
-    from agent.sandbox import FaultConfig, run_sandbox
-
-    faults = FaultConfig(
-        rate_429=fault_429, rate_5xx=fault_5xx, rate_reset=fault_reset, latency_ms=latency_ms, seed=seed
+    create_app(settings).start(
+        ["beat", f"--schedule={schedule}", f"--loglevel={settings.log_level}", *ctx.args]
     )
-    run_sandbox(str(scenario) if scenario else None, port=port, host=host, faults=faults, tier=tier)
+
+
+def flower(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Flower's web port")] = 5555,
+) -> None:
+    """Start Celery Flower (the task dashboard) on the agent's broker (extra arguments go to Flower)."""
+    from agent.worker.app import create_app
+
+    create_app(context.settings()).start(["flower", f"--port={port}", *ctx.args])
+
+
+sandbox = sandbox_command

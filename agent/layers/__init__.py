@@ -15,12 +15,11 @@ from agent.layers.errors import (
     RateLimited,
     ServerError,
     Unauthenticated,
-    UnsafeActionPath,
     ValidationFailed,
 )
 from agent.layers.quota import InMemoryRateLimiter, NoopRateLimiter, RateLimiter, RedisRateLimiter
 from agent.layers.retry import RetryPolicy
-from agent.layers.routes import EndpointClass, validate_relative_path
+from agent.layers.routes import EndpointClass
 
 __all__ = [
     "Conflict",
@@ -43,7 +42,5 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Unauthenticated",
-    "UnsafeActionPath",
     "ValidationFailed",
-    "validate_relative_path",
 ]

@@ -7,9 +7,9 @@ Every message passes through the log redactor, so an echoed API key can never le
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from agent.logging import redact_text
+from agent.domain.redaction import redact_text
 
 
 class LayersError(Exception):
@@ -89,13 +89,13 @@ class IdempotencyConflict(LayersError):
 
 
 class RateLimited(LayersError):
-    """429: the server's bucket for this endpoint class is empty; wait `retry_after` seconds."""
+    """429: the server's bucket for this endpoint class is empty; wait `retry_after_s` seconds."""
 
     default_code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+        self.retry_after_s = retry_after_s
 
 
 class ServerError(LayersError):
@@ -144,14 +144,6 @@ class QuotaExhausted(LayersError):
         self.retry_after_s = retry_after_s
 
 
-class UnsafeActionPath(ValueError):
-    """A path handed to `call_relative` is not a plain relative `/v1/...` path on the configured base."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"refusing path {redact_text(path)!r}: {reason}")
-        self.reason = reason
-
-
 # Codes first: Layers promises codes are stable, and one status (403, 409) covers several codes.
 CODE_TO_ERROR: dict[str, type[LayersError]] = {
     "UNAUTHENTICATED": Unauthenticated,
@@ -189,22 +181,34 @@ def error_class_for(status: int, code: str | None) -> type[LayersError]:
     return ServerError if status >= 500 else LayersError
 
 
+Default = TypeVar("Default")
+
+
+def _text(envelope: Mapping[str, Any], key: str, default: Default) -> str | Default:
+    """The envelope's string field `key`, or `default` when it is absent or not a string."""
+    value = envelope.get(key)
+    return value if isinstance(value, str) else default
+
+
 def error_from_response(
     status: int,
     body: object,
     *,
     request_id: str | None = None,
-    retry_after: float | None = None,
+    retry_after_s: float | None = None,
 ) -> LayersError:
     """Build the typed error for an HTTP error answer; `body` is the parsed JSON (anything, if it was not)."""
     envelope = body.get("error") if isinstance(body, dict) else None
     envelope = envelope if isinstance(envelope, dict) else {}
-    code = envelope.get("code") if isinstance(envelope.get("code"), str) else None
-    message = envelope.get("message") if isinstance(envelope.get("message"), str) else f"HTTP {status}"
+    code = _text(envelope, "code", None)
     details = envelope.get("details") if isinstance(envelope.get("details"), dict) else None
-    rid = envelope.get("requestId") if isinstance(envelope.get("requestId"), str) else request_id
     cls = error_class_for(status, code)
-    kwargs: dict[str, Any] = {"code": code, "status": status, "request_id": rid, "details": details}
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "status": status,
+        "request_id": _text(envelope, "requestId", request_id),
+        "details": details,
+    }
     if issubclass(cls, RateLimited):
-        kwargs["retry_after"] = retry_after
-    return cls(message, **kwargs)
+        kwargs["retry_after_s"] = retry_after_s
+    return cls(_text(envelope, "message", f"HTTP {status}"), **kwargs)

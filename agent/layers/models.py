@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-
-from agent.layers.errors import ContractError
 
 
 def _aware(value: datetime) -> datetime:
@@ -58,31 +56,10 @@ class LayersModel(BaseModel):
 
 
 Item = TypeVar("Item", bound=LayersModel)
-Model = TypeVar("Model", bound=LayersModel)
-
-
-def parse_response(
-    model: type[Model],
-    data: object,
-    *,
-    endpoint: str,
-    status: int | None = None,
-    request_id: str | None = None,
-) -> Model:
-    """Validate a decoded JSON body; a mismatch becomes a ContractError naming the endpoint and field."""
-    if not isinstance(data, dict):
-        raise ContractError(endpoint, "(body)", "must be a JSON object", status=status, request_id=request_id)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(body)"
-        problem = "is required" if first["type"] == "missing" else f"is invalid: {first['msg']}"
-        raise ContractError(endpoint, field, problem, status=status, request_id=request_id) from None
 
 
 class Page(LayersModel, Generic[Item]):
-    """One page of a cursor-paginated list; `next_cursor` is None on the last page."""
+    """One page of a cursor-paginated list; `next_cursor` is None on the last page (see `pagination`)."""
 
     items: list[Item]
     next_cursor: str | None = None

@@ -167,7 +167,7 @@ class RedisRateLimiter:
         return "" if self._clock is None else repr(self._clock())
 
     def acquire(self, endpoint_class: EndpointClass) -> None:
-        args = [
+        args: list[str | float] = [
             self._now_arg(),
             repr(self._rates.interval_s(endpoint_class)),
             self._rates.burst(endpoint_class),
@@ -188,7 +188,7 @@ class RedisRateLimiter:
             self._sleep(wait_s)
 
     def back_off(self, endpoint_class: EndpointClass, seconds: float) -> None:
-        args = [
+        args: list[str | float] = [
             self._now_arg(),
             repr(self._rates.interval_s(endpoint_class)),
             self._rates.burst(endpoint_class),

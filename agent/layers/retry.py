@@ -53,10 +53,10 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None when `exc` must not be retried."""
         if not isinstance(exc, RETRYABLE):
             return None
-        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        if isinstance(exc, RateLimited) and exc.retry_after_s is not None:
             # Sleeping less than the server asked would only earn another 429, so a Retry-After above
             # the cap is not slept at all: the error goes up and the caller reschedules.
-            return exc.retry_after if exc.retry_after <= self.retry_after_cap_s else None
+            return exc.retry_after_s if exc.retry_after_s <= self.retry_after_cap_s else None
         return self.backoff_s(attempt, rng)
 
     def run(

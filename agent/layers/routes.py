@@ -1,4 +1,4 @@
-"""The Layers routes the client calls, their rate-limit class, and the guard for server-suggested paths.
+"""The Layers routes the client calls and their rate-limit class.
 
 Route templates (`/v1/jobs/{jobId}`) are what gets logged and measured, so label cardinality stays
 bounded and no id ends up in a metric name.
@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import quote
-
-from agent.layers.errors import UnsafeActionPath
 
 
 class EndpointClass(StrEnum):
@@ -64,9 +62,17 @@ class Route:
         """`GET /v1/jobs/{jobId}`: how the route is named in logs, metrics and ContractErrors."""
         return f"{self.method} {self.template}"
 
-    def path(self, **params: str) -> str:
-        """The concrete path; every id is percent-encoded so it can never add a segment."""
-        return self.template.format(**{k: quote(str(v), safe="") for k, v in params.items()})
+    def at(self, **params: str) -> Target:
+        """The concrete target; every id is percent-encoded so it can never add a segment."""
+        return Target(self, self.template.format(**{k: quote(str(v), safe="") for k, v in params.items()}))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One request's path, with the route it is limited, logged and measured as (never by its ids)."""
+
+    route: Route
+    path: str
 
 
 WHOAMI = Route("GET", "/v1/whoami")
@@ -115,37 +121,10 @@ KNOWN_ROUTES = (
 
 
 def route_for(method: str, path: str) -> Route:
-    """The known route a (validated) path belongs to, or a coarse `/v1/<resource>/…` route for others."""
+    """The known route of a path that passed `validate_suggested_action`, else a coarse `/v1/<resource>/…`."""
     method = method.upper()
     for route in KNOWN_ROUTES:
         if route.method == method and route.pattern.fullmatch(path):
             return route
     resource = path.split("/")[2]
     return Route(method, f"/v1/{resource}/…")
-
-
-MAX_PATH_LENGTH = 2048
-_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")  # RFC 3986 "unreserved" only: no %, no \, no ?, no #, no :
-
-
-def validate_relative_path(path: str) -> str:
-    """Return `path` if it is a plain `/v1/...` path on our base, else raise UnsafeActionPath.
-
-    Whitelist, not blacklist: every segment must be non-empty, made of unreserved characters, and not
-    `.` or `..`. That rules out absolute and scheme-relative URLs, traversal (plain or percent-encoded),
-    backslashes, control characters, whitespace, queries and fragments in one rule.
-    """
-    if not isinstance(path, str):
-        raise UnsafeActionPath(repr(path), "not a string")
-    if len(path) > MAX_PATH_LENGTH:
-        raise UnsafeActionPath(path[:64], "too long")
-    if not path.startswith("/v1/"):
-        raise UnsafeActionPath(path, "must start with /v1/")
-    for segment in path.split("/")[1:]:
-        if not segment:
-            raise UnsafeActionPath(path, "empty segment")
-        if not _SEGMENT.fullmatch(segment):
-            raise UnsafeActionPath(path, f"segment {segment!r} has characters outside [A-Za-z0-9._~-]")
-        if set(segment) == {"."}:
-            raise UnsafeActionPath(path, "dot segment")
-    return path

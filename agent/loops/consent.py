@@ -1,27 +1,27 @@
 """The consent gate: anything that overrides the optimizer or changes a customer's setup waits here.
 
 A proposal is an `approvals` row keyed by the decision that proposed it, with its Idempotency-Key minted
-up front. `agent approve` records who approved it and when, then executes it; the execution is a
-decision too. A crash between approving and executing is finished by approving again (or the sweeper):
-the same key makes Layers replay the first execution instead of applying it twice.
+up front. `approve` records who approved it and when, then executes it; every step is a decision too. A
+crash between approving and executing is finished by approving again (or the sweeper): the same key makes
+Layers replay the first execution instead of applying it twice. Each proposal is executed on its own, so
+one bad row (a refused path, a Layers error) never stops the others.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from agent.layers import errors
-from agent.layers.errors import UnsafeActionPath
+from agent.domain.decisions import FollowUp
+from agent.domain.evidence import ConsentStep
+from agent.domain.records import ApprovalRecord
+from agent.domain.vocabulary import Action, ApprovalStatus, CustomerMode, Reason, RecommendationStatus
+from agent.layers.errors import LayersError
 from agent.logging import get_logger
 from agent.loops.failures import TRANSIENT
-from agent.services import Services
-from agent.store.decisions import NewDecision, record
-from agent.store.models import Approval, Customer, Decision, Recommendation
+from agent.loops.ports import Deps, Store
+from agent.rules.actions import UnsafeSuggestedAction, validate_suggested_action
 
 log = get_logger(__name__)
 
@@ -30,154 +30,154 @@ class ConsentError(Exception):
     """The decision is not waiting for consent (unknown, already decided, or not a proposal)."""
 
 
+class Held(StrEnum):
+    """Why an approved action was not executed this time; it stays approved and is executed later."""
+
+    KILL_SWITCH = "the kill switch is on"
+    SHADOW_MODE = "the customer is in shadow mode"
+
+
 @dataclass(frozen=True)
 class Verdict:
     decision_id: int
-    status: str
+    status: ApprovalStatus
     detail: str
 
 
-def propose(
-    session: Session,
-    *,
-    decision: Decision,
-    kind: str,
-    method: str,
-    path: str,
-    body: dict[str, Any] | None,
-    recommendation: Recommendation | None = None,
-    auto_approved: bool = False,
-) -> Approval:
-    approval = Approval(
-        decision_id=decision.id,
-        customer_id=decision.customer_id,
-        kind=kind,
-        method=method.upper(),
-        path=path,
-        body=body,
-        idempotency_key=str(uuid.uuid4()),
-        status="approved" if auto_approved else "pending",
-        recommendation_id=recommendation.id if recommendation else None,
-        decided_by="policy" if auto_approved else None,
-        decided_at=decision.created_at if auto_approved else None,
+def approve(deps: Deps, decision_id: int, *, actor: str, note: str | None = None) -> Verdict:
+    """Record the approval (who, when), then execute the action exactly once."""
+    with deps.store() as store:
+        approval = _locked(store, decision_id)
+        if approval.status is ApprovalStatus.PENDING:
+            store.decide_approval(
+                decision_id=decision_id,
+                status=ApprovalStatus.APPROVED,
+                actor=actor,
+                now=deps.now(),
+                note=note,
+            )
+            _follow_up(store, approval, Action.APPROVE, Reason.APPROVED_BY_CUSTOMER, actor=actor, note=note)
+        elif approval.status is not ApprovalStatus.APPROVED:
+            raise ConsentError(f"decision {decision_id} was already {approval.status}")
+    return execute(deps, decision_id)
+
+
+def reject(deps: Deps, decision_id: int, *, actor: str, note: str | None = None) -> Verdict:
+    with deps.store() as store:
+        approval = _locked(store, decision_id)
+        if approval.status is not ApprovalStatus.PENDING:
+            raise ConsentError(f"decision {decision_id} was already {approval.status}")
+        store.decide_approval(
+            decision_id=decision_id, status=ApprovalStatus.REJECTED, actor=actor, now=deps.now(), note=note
+        )
+        _follow_up(store, approval, Action.REJECT, Reason.REJECTED_BY_CUSTOMER, actor=actor, note=note)
+        _settle_recommendation(store, approval, RecommendationStatus.DISMISSED)
+    return Verdict(decision_id, ApprovalStatus.REJECTED, note or "")
+
+
+def execute(deps: Deps, decision_id: int) -> Verdict:
+    """Send an approved action with its persisted Idempotency-Key; record the outcome as a decision."""
+    with deps.store() as store:
+        approval = _locked(store, decision_id)
+        if approval.status is not ApprovalStatus.APPROVED:
+            return Verdict(decision_id, approval.status, "nothing to execute")
+        held = _held(deps, approval)
+        if held is not None:
+            return Verdict(decision_id, ApprovalStatus.APPROVED, f"approved, not executed: {held}")
+        try:
+            action = validate_suggested_action(approval.method, approval.path)
+        except UnsafeSuggestedAction as exc:
+            return _refused(deps, store, approval, exc)
+    try:
+        response = deps.client.call_relative(
+            action.method, action.path, body=approval.body, idempotency_key=approval.idempotency_key
+        )
+    except TRANSIENT as exc:
+        return Verdict(
+            decision_id, ApprovalStatus.APPROVED, f"Layers is busy ({type(exc).__name__}); will execute later"
+        )
+    except LayersError as exc:
+        return _ended(
+            deps, approval, ApprovalStatus.FAILED, {"error": str(exc), "code": exc.code}, note=str(exc)
+        )
+    _ended(
+        deps,
+        approval,
+        ApprovalStatus.EXECUTED,
+        {"response": response if isinstance(response, dict) else None},
     )
-    session.add(approval)
-    session.flush()
-    return approval
+    log.info("approved_action_executed", decision_id=decision_id, method=action.method, path=action.path)
+    return Verdict(decision_id, ApprovalStatus.EXECUTED, f"{action.method} {action.path}")
 
 
-def _locked(session: Session, decision_id: int) -> Approval:
-    approval = session.scalars(
-        select(Approval).where(Approval.decision_id == decision_id).with_for_update()
-    ).one_or_none()
+def execute_approved(deps: Deps, *, customer_id: int | None = None) -> int:
+    """Finish approved actions that were not executed yet (policy auto-approvals, crashes); returns how many ran."""
+    with deps.store() as store:
+        pending = store.approved_proposals(customer_id=customer_id)
+    return sum(execute(deps, decision_id).status is ApprovalStatus.EXECUTED for decision_id in pending)
+
+
+def _locked(store: Store, decision_id: int) -> ApprovalRecord:
+    approval = store.lock_approval(decision_id=decision_id)
     if approval is None:
         raise ConsentError(f"decision {decision_id} is not an action waiting for approval")
     return approval
 
 
-def approve(services: Services, decision_id: int, *, actor: str, note: str | None = None) -> Verdict:
-    """Record the approval (who, when), then execute the action exactly once."""
-    now = services.now()
-    with services.db.session() as session:
-        approval = _locked(session, decision_id)
-        if approval.status == "pending":
-            approval.status, approval.decided_by, approval.decided_at, approval.note = (
-                "approved",
-                actor,
-                now,
-                note,
+def _held(deps: Deps, approval: ApprovalRecord) -> Held | None:
+    if deps.settings.kill_switch:
+        return Held.KILL_SWITCH
+    if approval.customer_mode is CustomerMode.SHADOW:
+        return Held.SHADOW_MODE
+    return None
+
+
+def _refused(deps: Deps, store: Store, approval: ApprovalRecord, exc: UnsafeSuggestedAction) -> Verdict:
+    """An approved action the agent never sends (a method or path outside the one rule): refused, recorded."""
+    result = {"error": str(exc), "refusal": exc.reason}
+    store.settle_approval(
+        decision_id=approval.decision_id, status=ApprovalStatus.REFUSED, now=deps.now(), result=result
+    )
+    _follow_up(store, approval, Action.REFUSE, Reason.UNSAFE_APPROVED_ACTION, actor="agent", note=exc.reason)
+    _settle_recommendation(store, approval, RecommendationStatus.DISMISSED)
+    log.warning("approved_action_refused", decision_id=approval.decision_id, refusal=exc.reason)
+    return Verdict(approval.decision_id, ApprovalStatus.REFUSED, str(exc))
+
+
+def _ended(
+    deps: Deps,
+    approval: ApprovalRecord,
+    status: ApprovalStatus,
+    result: dict[str, Any],
+    note: str | None = None,
+) -> Verdict:
+    with deps.store() as store:
+        store.settle_approval(decision_id=approval.decision_id, status=status, now=deps.now(), result=result)
+        if status is ApprovalStatus.EXECUTED:
+            _follow_up(
+                store, approval, Action.EXECUTE, Reason.EXECUTED_AFTER_APPROVAL, actor="agent", note=None
             )
-            _record(
-                session, approval, action="approve", reason="approved_by_customer", actor=actor, note=note
-            )
-        elif approval.status in ("rejected", "executed"):
-            raise ConsentError(f"decision {decision_id} was already {approval.status}")
-    return execute(services, decision_id)
+            _settle_recommendation(store, approval, RecommendationStatus.ACTED_ON)
+        else:
+            _follow_up(store, approval, Action.ERROR, Reason.EXECUTION_FAILED, actor="agent", note=note)
+    return Verdict(approval.decision_id, status, note or "")
 
 
-def reject(services: Services, decision_id: int, *, actor: str, note: str | None = None) -> Verdict:
-    now = services.now()
-    with services.db.session() as session:
-        approval = _locked(session, decision_id)
-        if approval.status != "pending":
-            raise ConsentError(f"decision {decision_id} was already {approval.status}")
-        approval.status, approval.decided_by, approval.decided_at, approval.note = (
-            "rejected",
-            actor,
-            now,
-            note,
-        )
-        _record(session, approval, action="reject", reason="rejected_by_customer", actor=actor, note=note)
-        if approval.recommendation_id is not None:
-            session.get_one(Recommendation, approval.recommendation_id).local_status = "dismissed"
-    return Verdict(decision_id, "rejected", note or "")
-
-
-def execute(services: Services, decision_id: int) -> Verdict:
-    """Send an approved action with its persisted Idempotency-Key; record the outcome as a decision."""
-    with services.db.session() as session:
-        approval = _locked(session, decision_id)
-        if approval.status != "approved":
-            return Verdict(decision_id, approval.status, "nothing to execute")
-        method, path, body, key = approval.method, approval.path, approval.body, approval.idempotency_key
-        shadow = session.get_one(Customer, approval.customer_id).mode == "shadow"
-    if services.settings.kill_switch or shadow:
-        why = "the kill switch is on" if services.settings.kill_switch else "the customer is in shadow mode"
-        return Verdict(decision_id, "approved", f"approved, not executed: {why}")
-    try:
-        response = services.client.call_relative(method, path, body=body, idempotency_key=key)
-    except TRANSIENT as exc:
-        return Verdict(decision_id, "approved", f"Layers is busy ({type(exc).__name__}); will execute later")
-    except (errors.LayersError, UnsafeActionPath) as exc:
-        with services.db.session() as session:
-            approval = _locked(session, decision_id)
-            approval.status = "failed"
-            approval.result = {"error": str(exc), "code": getattr(exc, "code", None)}
-            _record(
-                session, approval, action="error", reason="execution_failed", actor="agent", note=str(exc)
-            )
-        return Verdict(decision_id, "failed", str(exc))
-    now = services.now()
-    with services.db.session() as session:
-        approval = _locked(session, decision_id)
-        approval.status, approval.executed_at = "executed", now
-        approval.result = {"response": response if isinstance(response, dict) else None}
-        _record(
-            session, approval, action="execute", reason="executed_after_approval", actor="agent", note=None
-        )
-        if approval.recommendation_id is not None:
-            session.get_one(Recommendation, approval.recommendation_id).local_status = "acted_on"
-    log.info("approved_action_executed", decision_id=decision_id, method=method, path=path)
-    return Verdict(decision_id, "executed", f"{method} {path}")
-
-
-def execute_approved(services: Services, *, customer_id: int | None = None) -> int:
-    """Finish approved actions that were not executed yet (policy auto-approvals, crashes)."""
-    with services.db.session() as session:
-        query = select(Approval.decision_id).where(Approval.status == "approved")
-        if customer_id is not None:
-            query = query.where(Approval.customer_id == customer_id)
-        pending = list(session.scalars(query))
-    return sum(execute(services, decision_id).status == "executed" for decision_id in pending)
-
-
-def _record(
-    session: Session, approval: Approval, *, action: str, reason: str, actor: str, note: str | None
+def _follow_up(
+    store: Store, approval: ApprovalRecord, action: Action, reason: Reason, *, actor: str, note: str | None
 ) -> None:
-    proposal = session.get_one(Decision, approval.decision_id)
-    record(
-        session,
-        NewDecision(
-            customer_id=approval.customer_id,
-            run_id=proposal.run_id,
-            loop=proposal.loop,
+    store.record_follow_up(
+        FollowUp(
+            parent_id=approval.decision_id,
             action=action,
             reason=reason,
-            subject_type=proposal.subject_type,
-            subject_id=proposal.subject_id,
-            evidence={"method": approval.method, "path": approval.path, "note": note, "kind": approval.kind},
+            evidence=ConsentStep(method=approval.method, path=approval.path, kind=approval.kind, note=note),
             actor=actor,
-            parent_id=approval.decision_id,
             dedupe_key=f"approval:{approval.decision_id}:{action}",
-        ),
+        )
     )
+
+
+def _settle_recommendation(store: Store, approval: ApprovalRecord, status: RecommendationStatus) -> None:
+    if approval.recommendation_id is not None:
+        store.set_recommendation_status(row_id=approval.recommendation_id, status=status, decision_id=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent.domain.evidence import Failure
+from agent.domain.vocabulary import Reason
 from agent.layers import errors
 
 # Worth another attempt later: the client already retried these within its own deadline.
@@ -12,52 +14,56 @@ TRANSIENT = (
     errors.LayersTimeout,
     errors.QuotaExhausted,
 )
-DEFAULT_RETRY_IN_S = 30.0
+DEFAULT_RETRY_AFTER_S = 30.0
 # Layers refused a creating request itself: sending the same request again cannot succeed.
 REJECTIONS = (errors.NotFound, errors.ValidationFailed, errors.Conflict, errors.IdempotencyConflict)
 
 
 class TransientFailure(Exception):
-    """Layers is busy or unreachable; the run goes back to the queue and is retried after `retry_in_s`."""
+    """Layers is busy or unreachable; the run goes back to the queue and is retried after `retry_after_s`.
 
-    def __init__(self, message: str, *, retry_in_s: float = DEFAULT_RETRY_IN_S) -> None:
+    `quota_wait` marks a wait for our own shared quota: not a failure of the run, so its attempt is given back.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after_s: float = DEFAULT_RETRY_AFTER_S, quota_wait: bool = False
+    ):
         super().__init__(message)
-        self.retry_in_s = retry_in_s
+        self.retry_after_s = retry_after_s
+        self.quota_wait = quota_wait
 
 
 class PermanentFailure(Exception):
     """Retrying cannot help (bad response, revoked key, kill switch); the reason is recorded as a decision."""
 
-    def __init__(self, reason: str, message: str, evidence: dict[str, object] | None = None) -> None:
+    def __init__(self, reason: Reason, message: str, evidence: Failure) -> None:
         super().__init__(message)
         self.reason = reason
-        self.evidence = evidence or {}
-
-
-def classify(exc: Exception) -> TransientFailure | PermanentFailure | None:
-    """What the loop does next after an exception; None for anything that is not a Layers error."""
-    return translate(exc) if isinstance(exc, errors.LayersError) else None
+        self.evidence = evidence
 
 
 def translate(exc: errors.LayersError) -> TransientFailure | PermanentFailure:
     """The loop failure for a client error: try again later, or stop and record why."""
     if isinstance(exc, TRANSIENT):
-        retry_in = (
-            getattr(exc, "retry_after", None) or getattr(exc, "retry_after_s", None) or DEFAULT_RETRY_IN_S
+        hint = exc.retry_after_s if isinstance(exc, errors.RateLimited | errors.QuotaExhausted) else None
+        return TransientFailure(
+            f"{type(exc).__name__}: {exc}",
+            retry_after_s=float(hint or DEFAULT_RETRY_AFTER_S),
+            quota_wait=isinstance(exc, errors.QuotaExhausted),
         )
-        return TransientFailure(f"{type(exc).__name__}: {exc}", retry_in_s=float(retry_in))
     if isinstance(exc, errors.ContractError):
-        return PermanentFailure(
-            "malformed_response", str(exc), {"endpoint": exc.endpoint, "field": exc.field}
-        )
+        evidence = Failure(message=str(exc), endpoint=exc.endpoint, field=exc.field)
+        return PermanentFailure(Reason.MALFORMED_RESPONSE, str(exc), evidence)
     if isinstance(exc, errors.KillSwitch):
-        return PermanentFailure("layers_kill_switch", str(exc), _error_evidence(exc))
-    if isinstance(exc, errors.Unauthenticated | errors.Forbidden):
-        return PermanentFailure("layers_access_denied", str(exc), _error_evidence(exc))
-    if isinstance(exc, errors.NotFound):
-        return PermanentFailure("layers_not_found", str(exc), _error_evidence(exc))
-    return PermanentFailure("layers_rejected", str(exc), _error_evidence(exc))
+        reason = Reason.LAYERS_KILL_SWITCH
+    elif isinstance(exc, errors.Unauthenticated | errors.Forbidden):
+        reason = Reason.LAYERS_ACCESS_DENIED
+    elif isinstance(exc, errors.NotFound):
+        reason = Reason.LAYERS_NOT_FOUND
+    else:
+        reason = Reason.LAYERS_REJECTED
+    return PermanentFailure(reason, str(exc), failure_evidence(exc))
 
 
-def _error_evidence(exc: errors.LayersError) -> dict[str, object]:
-    return {"code": exc.code, "status": exc.status, "request_id": exc.request_id}
+def failure_evidence(exc: errors.LayersError) -> Failure:
+    return Failure(message=str(exc), code=exc.code, status=exc.status, request_id=exc.request_id)

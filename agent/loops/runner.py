@@ -1,167 +1,200 @@
 """Runs one loop for one run row: claim it, plan once (a recovery point), send what the plan minted, finish.
 
-Every loop has the same two phases. `plan` reads Layers, decides with the pure rules, and commits the
-decisions together with every id it will send, in one transaction. `execute` only sends what was
-committed, so a run resumed after any crash re-sends the same ids instead of deciding again.
+Every loop has the same shape around a pure decision: `fetch` reads Layers (adapter calls only), `load`
+reads what the agent itself remembers, `decide` calls the rules, `record` hands the decisions to the store.
+The runner owns the plan transaction and its bookkeeping: the policy, the lock that makes planning happen
+once, the recovery point (`planned_at` and the rule version) and the crash point after its commit. `send`
+only transmits what was committed, so a run resumed after any crash re-sends the same ids instead of
+deciding again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
-from structlog.stdlib import BoundLogger
+from structlog.contextvars import bound_contextvars
 
-from agent.layers.errors import QuotaExhausted
+from agent.config import Settings
+from agent.crashpoints import CrashPoint, crashpoint
+from agent.domain.decisions import NewDecision, Subject
+from agent.domain.evidence import Evidence, GaveUp, NoEvidence
+from agent.domain.records import CustomerRecord, RunRecord
+from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType
+from agent.layers.errors import LayersError
 from agent.logging import get_logger
-from agent.loops.failures import PermanentFailure, TransientFailure, classify
+from agent.loops.failures import PermanentFailure, TransientFailure, translate
+from agent.loops.ports import Deps, Store
+from agent.loops.recording import Planning
 from agent.observability import RUNS
-from agent.services import Services
-from agent.store import customers, runs
-from agent.store.decisions import NewDecision, record
-from agent.store.models import Customer, Run
+from agent.rules.policy import Policy, policy_for
 
 log = get_logger(__name__)
 
+InputsT = TypeVar("InputsT")
+KnownT = TypeVar("KnownT")
+PlanT = TypeVar("PlanT")
 
-class Loop(Protocol):
-    name: str
 
-    def plan(self, services: Services, *, run: Run, customer: Customer, now: datetime) -> None: ...
+class Loop(Protocol[InputsT, KnownT, PlanT]):
+    name: LoopName
 
-    def execute(self, services: Services, *, run_id: int, now: datetime) -> None: ...
+    def fetch(self, deps: Deps, customer: CustomerRecord, policy: Policy, now: datetime) -> InputsT: ...
+    def load(self, store: Store, customer: CustomerRecord, now: datetime) -> KnownT: ...
+    def decide(self, inputs: InputsT, known: KnownT, policy: Policy, now: datetime) -> PlanT: ...
+    def record(self, store: Store, planning: Planning, plan: PlanT) -> None: ...
+    def send(self, deps: Deps, run: RunRecord) -> None: ...
+
+
+class Ended(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    QUEUED = "queued"  # deferred: back to the queue after a transient failure
+    NOT_CLAIMED = "not_claimed"
 
 
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: int
-    status: str  # succeeded | failed | not_claimed
+    status: Ended
     reason: str
-    retry_in_s: float | None = None
+    retry_after_s: float | None = None
 
 
-def lock_unplanned(session: Session, run_id: int) -> Run | None:
-    """Lock the run for recording its plan; None when another attempt already recorded one."""
-    run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one()
-    return None if run.planned_at is not None else run
+def customer_policy(settings: Settings, loop: LoopName, customer: CustomerRecord) -> Policy:
+    """The thresholds and restraint in force for this customer and loop."""
+    return policy_for(
+        loop=loop,
+        defaults=settings.thresholds(),
+        overrides=customer.threshold_overrides,
+        mode=customer.mode,
+        kill_switch=settings.kill_switch,
+        auto_approve_kinds=customer.auto_approve_kinds,
+    )
 
 
-def run_loop(services: Services, loop: Loop, run_id: int) -> RunOutcome:
-    settings = services.settings
-    now = services.now()
-    with services.db.session() as session:
-        claim = runs.claim(
-            session,
-            run_id,
+def run_once(deps: Deps, run_id: int, loops: Mapping[LoopName, Loop[Any, Any, Any]]) -> RunOutcome:
+    """Claim the run and take it as far as it goes this attempt."""
+    settings, now = deps.settings, deps.now()
+    with deps.store() as store:
+        claim = store.claim_run(
+            run_id=run_id,
             now=now,
             lease_s=settings.run_stale_after_s,
             max_attempts=settings.task_max_attempts,
         )
-        if claim.run is None:
-            if claim.reason == "attempts_exhausted":
-                _record_gave_up(session, run_id, settings.task_max_attempts)
-                RUNS.labels(loop.name, "failed").inc()
-            return RunOutcome(run_id, "not_claimed", claim.reason)
         run = claim.run
-        customer = customers.get(session, run.customer_id)
-    bound = log.bind(run_id=run_id, customer_id=customer.id, loop=loop.name)
-    try:
-        if not customer.enabled:
-            _skip_paused(services, run, now)
-        else:
-            if run.planned_at is None:
-                loop.plan(services, run=run, customer=customer, now=now)
-            loop.execute(services, run_id=run_id, now=services.now())
-    except TransientFailure as failure:
-        return _release(services, run_id, failure, bound, quota_wait=_held_back_by_quota(failure))
-    except PermanentFailure as failure:
-        return _fail(services, run, failure, bound)
-    except Exception as exc:
-        translated = classify(exc)
-        if isinstance(translated, TransientFailure):
-            return _release(services, run_id, translated, bound, quota_wait=_held_back_by_quota(exc))
-        if isinstance(translated, PermanentFailure):
-            return _fail(services, run, translated, bound)
-        raise
-    with services.db.session() as session:
-        runs.finish(session, run_id, now=services.now())
-    RUNS.labels(loop.name, "succeeded").inc()
-    bound.info("run_succeeded")
-    return RunOutcome(run_id, "succeeded", "done")
+        if run is None:
+            if claim.reason == "attempts_exhausted":
+                _record_gave_up(store, run_id, settings.task_max_attempts)
+            return RunOutcome(run_id, Ended.NOT_CLAIMED, claim.reason)
+        customer = store.get_customer(customer_id=run.customer_id)
+    loop = loops[run.loop]
+    with bound_contextvars(run_id=run.id, customer_id=customer.id, loop=str(run.loop)):
+        try:
+            if not customer.enabled:
+                _skip_paused(deps, run, now)
+            else:
+                if run.planned_at is None:
+                    _plan(deps, loop, run, customer, now)
+                loop.send(deps, run)
+        except LayersError as exc:
+            return _failed(deps, run, translate(exc))
+        except (TransientFailure, PermanentFailure) as failure:
+            return _failed(deps, run, failure)
+        with deps.store() as store:
+            store.finish_run(run_id=run.id, now=deps.now())
+        RUNS.labels(run.loop, Ended.SUCCEEDED).inc()
+        log.info("run_succeeded")
+    return RunOutcome(run.id, Ended.SUCCEEDED, "done")
 
 
-def _record_gave_up(session: Session, run_id: int, attempts: int) -> None:
-    """A poison run stops here, and ops see why in the decision table rather than in a crash loop."""
-    run = runs.get(session, run_id)
-    evidence = {"attempts": attempts, "last_error": run.error}
-    record(session, _about_run(run, "error", "attempts_exhausted", evidence, key="gave_up"))
+def preview(deps: Deps, loop: Loop[Any, KnownT, PlanT], customer: CustomerRecord) -> tuple[PlanT, Policy]:
+    """Decide today's plan without recording or sending anything (`agent run --dry-run`)."""
+    now = deps.now()
+    policy = customer_policy(deps.settings, loop.name, customer)
+    inputs = loop.fetch(deps, customer, policy, now)
+    with deps.store() as store:
+        known = loop.load(store, customer, now)
+    return loop.decide(inputs, known, policy, now), policy
 
 
-def _about_run(run: Run, action: str, reason: str, evidence: dict[str, object], *, key: str) -> NewDecision:
+def _plan(
+    deps: Deps, loop: Loop[Any, Any, Any], run: RunRecord, customer: CustomerRecord, now: datetime
+) -> None:
+    """Fetch, then decide and record in one transaction that also marks the run planned."""
+    policy = customer_policy(deps.settings, loop.name, customer)
+    inputs = loop.fetch(deps, customer, policy, now)
+    with deps.store() as store:
+        locked = store.lock_unplanned_run(run_id=run.id)
+        if locked is None:
+            return  # another attempt recorded the plan meanwhile
+        known = loop.load(store, customer, now)
+        plan = loop.decide(inputs, known, policy, now)
+        loop.record(
+            store,
+            Planning(run=locked, customer=customer, policy=policy, settings=deps.settings, now=now),
+            plan,
+        )
+        store.mark_planned(run_id=run.id, now=now, rule_version=policy.rule_version)
+    crashpoint(CrashPoint.AFTER_PLAN_COMMIT, deps.settings.crash_at)
+
+
+def _about_run(
+    run: RunRecord, action: Action, reason: Reason, evidence: Evidence, *, key: str
+) -> NewDecision:
     """A decision about the run as a whole (not one post, ad or recommendation)."""
     return NewDecision(
         customer_id=run.customer_id,
-        run_id=run.id,
         loop=run.loop,
         action=action,
         reason=reason,
-        subject_type="run",
-        subject_id=str(run.id),
+        subject=Subject(SubjectType.RUN, str(run.id)),
         evidence=evidence,
+        run_id=run.id,
         dedupe_key=f"run:{run.id}:{key}",
     )
 
 
-def _skip_paused(services: Services, run: Run, now: datetime) -> None:
-    with services.db.session() as session:
-        record(session, _about_run(run, "skip", "customer_paused", {}, key="paused"))
-        locked = lock_unplanned(session, run.id)
-        if locked is not None:
-            locked.planned_at = now
+def _record_gave_up(store: Store, run_id: int, attempts: int) -> None:
+    """A poison run stops here, and ops see why in the decision table rather than in a crash loop."""
+    run = store.get_run(run_id=run_id)
+    if run is None:
+        return
+    evidence = GaveUp(attempts=attempts, last_error=run.error)
+    store.record_decision(_about_run(run, Action.ERROR, Reason.ATTEMPTS_EXHAUSTED, evidence, key="gave_up"))
+    RUNS.labels(run.loop, Ended.FAILED).inc()
 
 
-def _held_back_by_quota(exc: BaseException | None) -> bool:
-    """Our own limiter kept a call from being sent (QuotaExhausted, raised as is or wrapped)."""
-    for _ in range(10):  # a cause chain is short; the bound only guards against a cycle
-        if exc is None:
-            return False
-        if isinstance(exc, QuotaExhausted):
-            return True
-        exc = exc.__cause__
-    return False
+def _skip_paused(deps: Deps, run: RunRecord, now: datetime) -> None:
+    with deps.store() as store:
+        store.record_decision(
+            _about_run(run, Action.SKIP, Reason.CUSTOMER_PAUSED, NoEvidence(), key="paused")
+        )
+        if store.lock_unplanned_run(run_id=run.id) is not None:
+            store.mark_planned(run_id=run.id, now=now, rule_version=None)
 
 
-def _release(
-    services: Services,
-    run_id: int,
-    failure: TransientFailure,
-    bound: BoundLogger,
-    *,
-    quota_wait: bool = False,
-) -> RunOutcome:
-    """Back to the queue. Waiting for the shared quota gives the attempt back: attempts cap runs that
-    keep failing, and a burst of due customers queueing for the quota must not use them up."""
-    with services.db.session() as session:
-        runs.release(session, run_id, error=str(failure))
-        if quota_wait:
-            session.execute(
-                update(Run)
-                .where(Run.id == run_id, Run.status == "queued", Run.attempts > 0)
-                .values(attempts=Run.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
-    bound.warning("run_deferred", error=str(failure), retry_in_s=failure.retry_in_s, quota_wait=quota_wait)
-    return RunOutcome(run_id, "queued", "transient_failure", retry_in_s=failure.retry_in_s)
-
-
-def _fail(services: Services, run: Run, failure: PermanentFailure, bound: BoundLogger) -> RunOutcome:
-    with services.db.session() as session:
-        evidence = {"message": str(failure), **failure.evidence}
-        record(session, _about_run(run, "error", failure.reason, evidence, key=f"error:{run.attempts}"))
-        runs.fail(session, run.id, now=services.now(), error=f"{failure.reason}: {failure}")
-    RUNS.labels(run.loop, "failed").inc()
-    bound.error("run_failed", reason=failure.reason, error=str(failure))
-    return RunOutcome(run.id, "failed", failure.reason)
+def _failed(deps: Deps, run: RunRecord, failure: TransientFailure | PermanentFailure) -> RunOutcome:
+    if isinstance(failure, TransientFailure):
+        with deps.store() as store:
+            store.release_run(run_id=run.id, error=str(failure), give_back_attempt=failure.quota_wait)
+        log.warning(
+            "run_deferred",
+            error=str(failure),
+            retry_after_s=failure.retry_after_s,
+            quota_wait=failure.quota_wait,
+        )
+        return RunOutcome(run.id, Ended.QUEUED, "transient_failure", retry_after_s=failure.retry_after_s)
+    with deps.store() as store:
+        decision = _about_run(
+            run, Action.ERROR, failure.reason, failure.evidence, key=f"error:{run.attempts}"
+        )
+        store.record_decision(decision)
+        store.fail_run(run_id=run.id, now=deps.now(), error=f"{failure.reason}: {failure}")
+    RUNS.labels(run.loop, Ended.FAILED).inc()
+    log.error("run_failed", reason=failure.reason, error=str(failure))
+    return RunOutcome(run.id, Ended.FAILED, failure.reason)

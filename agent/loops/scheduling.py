@@ -4,46 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from agent.domain.vocabulary import LoopName
 from agent.logging import get_logger
-from agent.services import Services
-from agent.store import dispatch as queries
+from agent.loops.ports import Deps
 
 log = get_logger(__name__)
 
 # loop -> the loop whose same-day run must have ended first
-DAILY_LOOPS = {"publish_to_learn": None, "optimization": "publish_to_learn"}
-WEEKLY_LOOP = "weekly_review"
+DAILY_LOOPS = {LoopName.PUBLISH_TO_LEARN: None, LoopName.OPTIMIZATION: LoopName.PUBLISH_TO_LEARN}
+WEEKLY_LOOP = LoopName.WEEKLY_REVIEW
 SEND_BATCH = 500
 
 
-def dispatch(services: Services, *, send: Callable[[int], object]) -> int:
+def dispatch(deps: Deps, *, send: Callable[[int], object]) -> int:
     """One tick: a few set-based statements to create the runs, then the outbox is drained."""
-    now = services.now()
-    weekday = services.settings.weekly_review_weekday_index
-    with services.db.session() as session:
+    now = deps.now()
+    weekday = deps.settings.weekly_review_weekday_index
+    with deps.store() as store:
         created = sum(
-            queries.create_due_runs(session, loop=loop, now=now, after=after)
+            store.create_due_runs(loop=loop, now=now, weekday=None, after=after)
             for loop, after in DAILY_LOOPS.items()
         )
-        created += queries.create_due_runs(session, loop=WEEKLY_LOOP, now=now, weekday=weekday)
-    sent = sweep(services, send=send)
+        created += store.create_due_runs(loop=WEEKLY_LOOP, now=now, weekday=weekday, after=None)
+    sent = sweep(deps, send=send)
     log.info("dispatch_tick", created=created, sent=sent)
     return created
 
 
-def sweep(services: Services, *, send: Callable[[int], object]) -> int:
+def sweep(deps: Deps, *, send: Callable[[int], object]) -> int:
     """Send unsent runs in batches; each batch is marked sent only once its messages are out."""
-    settings = services.settings
     total = 0
     while True:
-        now = services.now()
-        with services.db.session() as session:
-            ids = queries.lock_unsent(
-                session, now=now, resend_after_s=settings.visibility_timeout_s * 2, limit=SEND_BATCH
+        now = deps.now()
+        with deps.store() as store:
+            ids = store.lock_unsent_runs(
+                now=now, resend_after_s=deps.settings.visibility_timeout_s * 2, limit=SEND_BATCH
             )
             for run_id in ids:
                 send(run_id)
-            queries.mark_sent(session, ids, now=now)
+            store.mark_runs_sent(run_ids=ids, now=now)
         total += len(ids)
         if len(ids) < SEND_BATCH:
             return total

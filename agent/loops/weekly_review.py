@@ -7,55 +7,40 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agent.loops.optimization import ad_spend_rows
-from agent.loops.policy import policy_for
-from agent.loops.runner import lock_unplanned
-from agent.rules.review import PerformerRow, weekly_review
-from agent.services import Services
-from agent.store.decisions import NewDecision, record
-from agent.store.models import Customer, Run
+from agent.domain.decisions import Decided
+from agent.domain.records import CustomerRecord, RunRecord
+from agent.domain.vocabulary import LoopName
+from agent.loops import readers, recording
+from agent.loops.ports import Deps, Store
+from agent.loops.recording import Planning
+from agent.rules.ads import window_days
+from agent.rules.policy import Policy
+from agent.rules.review import ReviewInputs, decide_review
 
-NAME = "weekly_review"
-REVIEW_DAYS = 7
 TOP_PERFORMERS_LIMIT = 10
 
 
 class WeeklyReview:
-    name = NAME
+    name = LoopName.WEEKLY_REVIEW
 
-    def plan(self, services: Services, *, run: Run, customer: Customer, now: datetime) -> None:
-        policy = policy_for(customer, services.settings)
-        window = (now - timedelta(days=REVIEW_DAYS), now)
-        ads = ad_spend_rows(services, customer, window)
-        performers = services.client.top_performers(
-            customer.layers_project_id, metric="conversions", window="7d", limit=TOP_PERFORMERS_LIMIT
-        ).items
-        summary = weekly_review(
-            ads,
-            [PerformerRow(row.platform_post_id, row.title, row.metric_value) for row in performers],
-            window,
+    def fetch(self, deps: Deps, customer: CustomerRecord, policy: Policy, now: datetime) -> ReviewInputs:
+        window_label = deps.settings.weekly_review_window
+        window = (now - timedelta(days=window_days(window_label)), now)
+        project = customer.layers_project_id
+        ads = readers.ad_spend(deps.client, project, window)
+        performers = readers.conversion_performers(
+            deps.client, project, window=window_label, limit=TOP_PERFORMERS_LIMIT
         )
-        with services.db.session() as session:
-            locked = lock_unplanned(session, run.id)
-            if locked is None:
-                return
-            record(
-                session,
-                NewDecision(
-                    customer_id=customer.id,
-                    run_id=run.id,
-                    loop=NAME,
-                    action="summary",
-                    reason="weekly_review",
-                    subject_type="customer",
-                    subject_id=customer.layers_project_id,
-                    evidence=summary.as_evidence(),
-                    rule_version=policy.rule_version,
-                    dedupe_key=f"run:{run.id}:summary",
-                ),
-            )
-            locked.planned_at = now
-            locked.rule_version = policy.rule_version
+        return ReviewInputs(project, ads, tuple(performers), window)
 
-    def execute(self, services: Services, *, run_id: int, now: datetime) -> None:
+    def load(self, store: Store, customer: CustomerRecord, now: datetime) -> None:
+        return None
+
+    def decide(self, inputs: ReviewInputs, known: None, policy: Policy, now: datetime) -> Decided:
+        return decide_review(inputs)
+
+    def record(self, store: Store, planning: Planning, plan: Decided) -> None:
+        recording.record(store, planning, plan)
+
+    def send(self, deps: Deps, run: RunRecord) -> None:
         """Nothing to send: the review only reads."""

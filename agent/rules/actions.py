@@ -44,7 +44,9 @@ class SuggestedAction:
 def validate_suggested_action(method: object, path: object) -> SuggestedAction:
     """The action, normalised, if the agent may ever send it; UnsafeSuggestedAction otherwise."""
     if not isinstance(method, str) or method.upper() not in SUGGESTED_METHODS:
-        raise UnsafeSuggestedAction(method, path, f"method must be one of {', '.join(sorted(SUGGESTED_METHODS))}")
+        raise UnsafeSuggestedAction(
+            method, path, f"method must be one of {', '.join(sorted(SUGGESTED_METHODS))}"
+        )
     if not isinstance(path, str):
         raise UnsafeSuggestedAction(method, path, "path is not a string")
     if len(path) > MAX_PATH_LENGTH:

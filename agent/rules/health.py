@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from agent.rules.thresholds import Range, validate_fields
+
 SIGNAL_JOB_FAILURES = "job_failures"
 SIGNAL_NO_RECENT_POSTS = "no_recent_posts"
 SIGNAL_ORGANIC_SCORE_DROPPING = "organic_score_dropping"
@@ -19,9 +21,21 @@ DROP_DIGITS = 9  # far finer than any score, far coarser than float noise
 
 @dataclass(frozen=True)
 class HealthThresholds:
+    """When a signal fires. Settings take their defaults and ranges from here."""
+
     max_job_failures_per_day: int = 3
     max_overrides_per_week: int = 3
     score_drop_ratio: float = 0.2  # a fall of 20% or more between the first and last snapshot of the window
+
+    def __post_init__(self) -> None:
+        validate_fields(self, HEALTH_RANGES)
+
+
+HEALTH_RANGES: dict[str, Range] = {
+    "max_job_failures_per_day": Range(),
+    "max_overrides_per_week": Range(),
+    "score_drop_ratio": Range(lo_open=True, hi=1),
+}
 
 
 @dataclass(frozen=True)

@@ -11,39 +11,17 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, replace
 
+from agent.domain.decisions import CloneRequest, Decided, Subject
+from agent.domain.evidence import PostThresholds, PostVerdict, PublishSummary, StageTopRow
+from agent.domain.vocabulary import Action, CloneOrigin, Reason, Stage, SubjectType
+from agent.rules.policy import Policy, restrain
 from agent.rules.thresholds import Thresholds
 
-ACTION_CLONE = "clone"
-ACTION_SKIP = "skip"
-
-REASON_NO_DATA = "no_performance_data"
-REASON_INSUFFICIENT_DATA = "insufficient_data"
-REASON_BREAKOUT = "breakout"
-REASON_CLONE_CAP_REACHED = "clone_cap_reached"
-REASON_RUN_BUDGET_EXHAUSTED = "run_budget_exhausted"
-REASON_BELOW_NOISE_FLOOR = "below_noise_floor"
-REASON_BELOW_ENGAGEMENT_FLOOR = "below_engagement_floor"
-REASON_NOT_BREAKOUT = "not_breakout"
-REASON_EXCLUDED_BY_OVERRIDE = "excluded_by_override"
-
-# platform_post_id of an outcome about the whole run (no data at all, too little data), not one post.
-WHOLE_RUN = ""
-
-STAGE_EARLY = "early"
-STAGE_GROWTH = "growth"
-STAGE_MATURE = "mature"
-METRIC_ENGAGEMENT_RATE = "engagement_rate"
-METRIC_CONVERSIONS = "conversions"
-METRIC_ROAS = "roas"
+RANKING_METRIC = "engagement_rate"
 # Early accounts rank by engagement (absolute views reward luck); later ones by what pays.
-STAGE_METRICS = {
-    STAGE_EARLY: METRIC_ENGAGEMENT_RATE,
-    STAGE_GROWTH: METRIC_CONVERSIONS,
-    STAGE_MATURE: METRIC_ROAS,
-}
+STAGE_METRICS = {Stage.EARLY: "engagement_rate", Stage.GROWTH: "conversions", Stage.MATURE: "roas"}
 
 
 @dataclass(frozen=True)
@@ -62,22 +40,27 @@ class PostPerformance:
 
 
 @dataclass(frozen=True)
-class PostOutcome:
-    action: Literal["clone", "skip"]
-    reason: str
-    platform_post_id: str
-    evidence: dict[str, Any]
+class PublishPlan:
+    """One verdict per breakout and top-N post, and the run's summary (`skip_reason` for a skipped run)."""
+
+    outcomes: tuple[Decided, ...]
+    summary: PublishSummary
+    skip_reason: Reason | None = None
+
+    @property
+    def clones(self) -> tuple[Decided, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.action is Action.CLONE)
 
 
 @dataclass(frozen=True)
-class PublishPlan:
-    outcomes: tuple[PostOutcome, ...]
-    summary: dict[str, Any]
-    skip_reason: str | None = None
+class PublishInputs:
+    """What Layers told the loop today, reduced to what the rules read."""
 
-    @property
-    def clones(self) -> tuple[PostOutcome, ...]:
-        return tuple(outcome for outcome in self.outcomes if outcome.action == ACTION_CLONE)
+    project_id: str
+    stage: Stage
+    posts: tuple[PostPerformance, ...]
+    stage_metric: str
+    stage_top: tuple[StageTopRow, ...]
 
 
 @dataclass(frozen=True)
@@ -92,18 +75,9 @@ class _Post:
     excluded: bool = False
 
 
-def stage_metric(stage: str) -> str:
+def stage_metric(stage: Stage) -> str:
     """The /top-performers ``metric`` a customer at this stage should be ranked by."""
-    try:
-        return STAGE_METRICS[stage]
-    except KeyError:
-        raise ValueError(f"unknown stage {stage!r}; expected one of {sorted(STAGE_METRICS)}") from None
-
-
-def top_by_stage_metric(rows: Sequence[PostPerformance], n: int) -> list[PostPerformance]:
-    """The n rows with the highest ``metric_value`` (rows without one dropped; ties keep Layers' order)."""
-    ranked = sorted((row for row in rows if row.metric_value is not None), key=lambda row: -row.metric_value)
-    return ranked[:n]
+    return STAGE_METRICS[stage]
 
 
 def evaluate_publish(
@@ -112,12 +86,13 @@ def evaluate_publish(
     """Plan today's clones (at most ``max_clones_per_run``) and explain every breakout and top-N post."""
     judged = _judgeable(posts)
     eligible = [post for post in judged if post.views >= thresholds.min_views]
-    base = {"posts_seen": len(posts), "posts_eligible": len(eligible), "thresholds": thresholds.as_dict()}
-
+    base = PublishSummary(
+        posts_seen=len(posts), posts_eligible=len(eligible), thresholds=dict(thresholds.as_dict())
+    )
     if not posts:
-        return _skip_run(REASON_NO_DATA, base)
+        return _skip_run(Reason.NO_PERFORMANCE_DATA, base)
     if len(eligible) < thresholds.min_posts:
-        return _skip_run(REASON_INSUFFICIENT_DATA, base)
+        return _skip_run(Reason.INSUFFICIENT_DATA, base)
 
     median = float(statistics.median(post.engagement_rate for post in eligible))
     breakout_floor = thresholds.breakout_multiple * median
@@ -130,20 +105,20 @@ def evaluate_publish(
         key=lambda post: (-post.engagement_rate, post.platform_post_id),
     )
 
-    outcomes: list[PostOutcome] = []
+    outcomes: list[Decided] = []
     budget = thresholds.max_clones_per_run
     for post in breakouts:
         clone_count = clone_counts.get(post.platform_post_id, 0)
         if post.excluded:
-            action, reason = ACTION_SKIP, REASON_EXCLUDED_BY_OVERRIDE
+            action, reason = Action.SKIP, Reason.EXCLUDED_BY_OVERRIDE
         elif clone_count >= thresholds.max_clones_per_source:
-            action, reason = ACTION_SKIP, REASON_CLONE_CAP_REACHED
+            action, reason = Action.SKIP, Reason.CLONE_CAP_REACHED
         elif budget <= 0:
-            action, reason = ACTION_SKIP, REASON_RUN_BUDGET_EXHAUSTED
+            action, reason = Action.SKIP, Reason.RUN_BUDGET_EXHAUSTED
         else:
-            action, reason = ACTION_CLONE, REASON_BREAKOUT
+            action, reason = Action.CLONE, Reason.BREAKOUT
             budget -= 1
-        outcomes.append(_outcome(action, reason, post, median, clone_count, thresholds))
+        outcomes.append(_verdict(action, reason, post, median, clone_count, thresholds))
 
     decided = {post.platform_post_id for post in breakouts}
     top = sorted(judged, key=lambda post: -post.engagement_rate)[: thresholds.top_n]
@@ -151,22 +126,44 @@ def evaluate_publish(
         if post.platform_post_id in decided:
             continue
         if post.views < thresholds.min_views:
-            reason = REASON_BELOW_NOISE_FLOOR
+            reason = Reason.BELOW_NOISE_FLOOR
         elif post.engagement_rate > breakout_floor:
-            reason = REASON_BELOW_ENGAGEMENT_FLOOR
+            reason = Reason.BELOW_ENGAGEMENT_FLOOR
         else:
-            reason = REASON_NOT_BREAKOUT
+            reason = Reason.NOT_BREAKOUT
         clone_count = clone_counts.get(post.platform_post_id, 0)
-        outcomes.append(_outcome(ACTION_SKIP, reason, post, median, clone_count, thresholds))
+        outcomes.append(_verdict(Action.SKIP, reason, post, median, clone_count, thresholds))
 
-    summary = {
-        **base,
-        "median_engagement_rate": median,
-        "breakout_post_ids": [post.platform_post_id for post in breakouts],
-        "outcome_counts": dict(Counter(outcome.action for outcome in outcomes)),
-        "reason_counts": dict(Counter(outcome.reason for outcome in outcomes)),
-    }
+    summary = replace(
+        base,
+        median_engagement_rate=median,
+        breakout_post_ids=tuple(post.platform_post_id for post in breakouts),
+        outcome_counts=dict(Counter(str(outcome.action) for outcome in outcomes)),
+        reason_counts=dict(Counter(str(outcome.reason) for outcome in outcomes)),
+    )
     return PublishPlan(outcomes=tuple(outcomes), summary=summary)
+
+
+def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: Policy) -> tuple[Decided, ...]:
+    """Every decision of today's run: the post verdicts (restrained as the policy says) and the summary."""
+    plan = evaluate_publish(inputs.posts, clone_counts, policy.thresholds)
+    summary = replace(
+        plan.summary,
+        stage=inputs.stage,
+        stage_metric=inputs.stage_metric,
+        top=inputs.stage_top,
+        restraint=policy.restraint,
+    )
+    return (
+        *(restrain(outcome, policy.restraint) for outcome in plan.outcomes),
+        Decided(
+            action=Action.SKIP if plan.skip_reason else Action.SUMMARY,
+            reason=plan.skip_reason or Reason.DAILY_SUMMARY,
+            subject=Subject(SubjectType.CUSTOMER, inputs.project_id),
+            evidence=summary,
+            key="summary",
+        ),
+    )
 
 
 def _judgeable(rows: Sequence[PostPerformance]) -> list[_Post]:
@@ -191,42 +188,35 @@ def _judgeable(rows: Sequence[PostPerformance]) -> list[_Post]:
     return list(posts.values())
 
 
-def _skip_run(reason: str, base: dict[str, Any]) -> PublishPlan:
-    outcome = PostOutcome(action=ACTION_SKIP, reason=reason, platform_post_id=WHOLE_RUN, evidence=dict(base))
-    summary = {
-        **base,
-        "median_engagement_rate": None,
-        "breakout_post_ids": [],
-        "outcome_counts": {ACTION_SKIP: 1},
-        "reason_counts": {reason: 1},
-    }
-    return PublishPlan(outcomes=(outcome,), summary=summary, skip_reason=reason)
+def _skip_run(reason: Reason, base: PublishSummary) -> PublishPlan:
+    summary = replace(base, outcome_counts={str(Action.SKIP): 1}, reason_counts={str(reason): 1})
+    return PublishPlan(outcomes=(), summary=summary, skip_reason=reason)
 
 
-def _outcome(
-    action: Literal["clone", "skip"],
-    reason: str,
-    post: _Post,
-    median: float,
-    clone_count: int,
-    thresholds: Thresholds,
-) -> PostOutcome:
-    evidence = {
-        "title": post.title,
-        "rank": post.rank,
-        "engagement_rate": post.engagement_rate,
-        "median_engagement_rate": median,
-        "ratio_to_median": post.engagement_rate / median if median else None,
-        "views": post.views,
-        "thresholds": {
-            "breakout_multiple": thresholds.breakout_multiple,
-            "min_engagement": thresholds.min_engagement,
-            "min_views": thresholds.min_views,
-            "max_clones_per_source": thresholds.max_clones_per_source,
-        },
-        "clone_count": clone_count,
-        "clone_number": clone_count + 1 if action == ACTION_CLONE else None,
-    }
-    return PostOutcome(
-        action=action, reason=reason, platform_post_id=post.platform_post_id, evidence=evidence
+def _verdict(
+    action: Action, reason: Reason, post: _Post, median: float, clone_count: int, thresholds: Thresholds
+) -> Decided:
+    evidence = PostVerdict(
+        title=post.title,
+        rank=post.rank,
+        engagement_rate=post.engagement_rate,
+        median_engagement_rate=median,
+        ratio_to_median=post.engagement_rate / median if median else None,
+        views=post.views,
+        thresholds=PostThresholds(
+            breakout_multiple=thresholds.breakout_multiple,
+            min_engagement=thresholds.min_engagement,
+            min_views=thresholds.min_views,
+            max_clones_per_source=thresholds.max_clones_per_source,
+        ),
+        clone_count=clone_count,
+        clone_number=clone_count + 1 if action is Action.CLONE else None,
+    )
+    return Decided(
+        action=action,
+        reason=reason,
+        subject=Subject(SubjectType.PLATFORM_POST, post.platform_post_id),
+        evidence=evidence,
+        key=f"post:{post.platform_post_id}",
+        effect=CloneRequest(post.platform_post_id, CloneOrigin.BREAKOUT) if action is Action.CLONE else None,
     )

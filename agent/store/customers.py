@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from agent.domain.records import CustomerRecord
+from agent.domain.vocabulary import CustomerMode, Stage
 from agent.store.models import Customer
 
 
@@ -23,8 +25,8 @@ def add(
     name: str,
     timezone: str,
     external_id: str | None = None,
-    stage: str = "early",
-    mode: str = "active",
+    stage: Stage = Stage.EARLY,
+    mode: CustomerMode = CustomerMode.ACTIVE,
     run_at: time = time(6, 0),
     threshold_overrides: dict[str, Any] | None = None,
     auto_approve_kinds: Sequence[str] = (),
@@ -45,7 +47,23 @@ def add(
     return customer
 
 
-def find(session: Session, ref: str | int) -> Customer:
+def to_record(customer: Customer) -> CustomerRecord:
+    return CustomerRecord(
+        id=customer.id,
+        layers_project_id=customer.layers_project_id,
+        name=customer.name,
+        timezone=customer.timezone,
+        stage=Stage(customer.stage),
+        mode=CustomerMode(customer.mode),
+        enabled=customer.enabled,
+        run_at=customer.run_at,
+        external_id=customer.external_id,
+        threshold_overrides=dict(customer.threshold_overrides or {}),
+        auto_approve_kinds=frozenset(customer.auto_approve_kinds or ()),
+    )
+
+
+def find(session: Session, *, ref: str | int) -> Customer:
     """Resolve a customer from what ops type: numeric id, name, external id or Layers project id."""
     ref_text = str(ref)
     clauses = [
@@ -66,11 +84,21 @@ def find(session: Session, ref: str | int) -> Customer:
     return matches[0]
 
 
-def get(session: Session, customer_id: int) -> Customer:
+def get(session: Session, *, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise CustomerNotFound(f"no customer with id {customer_id}")
     return customer
+
+
+def get_record(session: Session, *, customer_id: int) -> CustomerRecord:
+    return to_record(get(session, customer_id=customer_id))
+
+
+def by_project(session: Session, *, layers_project_id: str) -> Customer | None:
+    return session.scalars(
+        select(Customer).where(Customer.layers_project_id == layers_project_id)
+    ).one_or_none()
 
 
 def list_all(session: Session) -> Sequence[Customer]:

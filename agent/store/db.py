@@ -43,10 +43,6 @@ class Database:
     def from_url(cls, database_url: str) -> Database:
         return cls(make_engine(database_url))
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commits on success, rolls back on any exception."""

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Date, String, Time, and_, exists, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
 
+from agent.domain.vocabulary import RUN_ENDED, LoopName, RunStatus, Trigger
 from agent.rules.schedule import due_local_date, weekly_due
 from agent.store.dialect import insert
 from agent.store.models import Customer, Run
@@ -35,7 +36,12 @@ def due_pairs(session: Session, *, now: datetime, weekday: int | None = None) ->
 
 
 def create_due_runs(
-    session: Session, *, loop: str, now: datetime, weekday: int | None = None, after: str | None = None
+    session: Session,
+    *,
+    loop: LoopName,
+    now: datetime,
+    weekday: int | None = None,
+    after: LoopName | None = None,
 ) -> int:
     """Create today's run for every enabled customer whose local run time has passed; returns how many.
 
@@ -57,10 +63,10 @@ def create_due_runs(
         due = (
             select(
                 Customer.id,
-                literal(loop, String),
+                literal(str(loop), String),
                 due_slots.c.local_date,
-                literal("pending", String),
-                literal("schedule", String),
+                literal(RunStatus.PENDING.value, String),
+                literal(Trigger.SCHEDULE.value, String),
             )
             .join(due_slots, and_(Customer.timezone == due_slots.c.tz, Customer.run_at == due_slots.c.run_at))
             .where(Customer.enabled.is_(True))
@@ -72,7 +78,7 @@ def create_due_runs(
                     earlier.customer_id == Customer.id,
                     earlier.loop == after,
                     earlier.local_date == due_slots.c.local_date,
-                    earlier.status.in_(("succeeded", "failed")),
+                    earlier.status.in_(RUN_ENDED),
                 )
             )
         statement = (
@@ -103,12 +109,12 @@ def lock_unsent(session: Session, *, now: datetime, resend_after_s: int, limit: 
             select(Run.id)
             .where(
                 or_(
-                    Run.status == "pending",
+                    Run.status == RunStatus.PENDING,
                     and_(
-                        Run.status == "queued",
+                        Run.status == RunStatus.QUEUED,
                         or_(Run.enqueued_at.is_(None), Run.enqueued_at < resend_before),
                     ),
-                    and_(Run.status == "running", Run.lease_until < now),
+                    and_(Run.status == RunStatus.RUNNING, Run.lease_until < now),
                 )
             )
             .order_by(Run.created_at, Run.id)
@@ -118,11 +124,11 @@ def lock_unsent(session: Session, *, now: datetime, resend_after_s: int, limit: 
     )
 
 
-def mark_sent(session: Session, run_ids: list[int], *, now: datetime) -> None:
+def mark_sent(session: Session, *, run_ids: list[int], now: datetime) -> None:
     if run_ids:
         session.execute(
             update(Run)
             .where(Run.id.in_(run_ids))
-            .values(status="queued", enqueued_at=now, lease_until=None)
+            .values(status=RunStatus.QUEUED, enqueued_at=now, lease_until=None)
             .execution_options(synchronize_session=False)
         )

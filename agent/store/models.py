@@ -8,6 +8,7 @@ of five numbered slots); a container id or an idempotency key is used once.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,17 +35,24 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-MAX_CLONE_SLOTS = 5  # the docs' cap of clones per source post; the CHECK below is the hard limit
-
-LOOPS = ("publish_to_learn", "optimization", "weekly_review")
-RUN_STATUSES = ("pending", "queued", "running", "succeeded", "failed")
-CUSTOMER_MODES = ("active", "shadow")
-STAGES = ("early", "growth", "mature")
-CLONE_STATUSES = ("pending", "submitted", "running", "completed", "failed", "canceled", "timed_out")
-COUNTED_CLONE_STATUSES = ("pending", "submitted", "running", "completed", "timed_out")
-JOB_STATUSES = ("running", "completed", "failed", "canceled", "timed_out")
-RECOMMENDATION_STATUSES = ("open", "acted_on", "pending_approval", "surfaced", "dismissed")
-APPROVAL_STATUSES = ("pending", "approved", "rejected", "executed", "failed")
+from agent.domain.vocabulary import (
+    Action,
+    ApprovalStatus,
+    CloneOrigin,
+    CustomerMode,
+    JobStatus,
+    LoopName,
+    Reason,
+    RecommendationStatus,
+    RunStatus,
+    Stage,
+    SubjectType,
+    Trigger,
+    WorkKind,
+    WorkStatus,
+    values,
+)
+from agent.rules.thresholds import MAX_CLONE_SLOTS
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -78,8 +86,9 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def _in(column: str, enum: type[StrEnum]) -> str:
+    """The CHECK that keeps a column inside its enum (a new value needs a migration, on purpose)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values(enum))})"
 
 
 class Base(DeclarativeBase):
@@ -89,8 +98,8 @@ class Base(DeclarativeBase):
 class Customer(Base):
     __tablename__ = "customers"
     __table_args__ = (
-        CheckConstraint(_in("stage", STAGES), name="stage"),
-        CheckConstraint(_in("mode", CUSTOMER_MODES), name="mode"),
+        CheckConstraint(_in("stage", Stage), name="stage"),
+        CheckConstraint(_in("mode", CustomerMode), name="mode"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -112,8 +121,9 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         UniqueConstraint("customer_id", "loop", "local_date", name="uq_runs_customer_loop_date"),
-        CheckConstraint(_in("loop", LOOPS), name="loop"),
-        CheckConstraint(_in("status", RUN_STATUSES), name="status"),
+        CheckConstraint(_in("loop", LoopName), name="loop"),
+        CheckConstraint(_in("status", RunStatus), name="status"),
+        CheckConstraint(_in("trigger", Trigger), name="trigger"),
         Index("ix_runs_status_updated", "status", "updated_at"),
     )
 
@@ -142,6 +152,10 @@ class Decision(Base):
 
     __tablename__ = "decisions"
     __table_args__ = (
+        CheckConstraint(_in("loop", LoopName), name="loop"),
+        CheckConstraint(_in("action", Action), name="action"),
+        CheckConstraint(_in("reason", Reason), name="reason"),
+        CheckConstraint(_in("subject_type", SubjectType), name="subject_type"),
         Index("ix_decisions_customer_created", "customer_id", "created_at"),
         Index("ix_decisions_run", "run_id"),
     )
@@ -163,61 +177,62 @@ class Decision(Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
 
-class Clone(Base):
+class SubmittedWork:
+    """What every piece of work sent to Layers as a job carries: ids minted and committed before the send,
+    one lifecycle (`WorkStatus`), and the loop it belongs to. Clones and commissions share it."""
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    loop: Mapped[str] = mapped_column(String(32))
+    container_id: Mapped[str] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    job_id: Mapped[str | None] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=WorkStatus.PENDING, server_default="pending")
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+
+
+class Clone(SubmittedWork, Base):
+    """A clone of a source post. A live clone holds one of its source's five numbered slots."""
+
     __tablename__ = "clones"
     __table_args__ = (
         UniqueConstraint("customer_id", "source_post_id", "slot", name="uq_clones_source_slot"),
         CheckConstraint(f"slot BETWEEN 1 AND {MAX_CLONE_SLOTS}", name="slot_range"),
-        CheckConstraint(_in("status", CLONE_STATUSES), name="status"),
+        CheckConstraint(_in("status", WorkStatus), name="status"),
+        CheckConstraint(_in("loop", LoopName), name="loop"),
+        CheckConstraint(_in("origin", CloneOrigin), name="origin"),
         Index("ix_clones_customer_source", "customer_id", "source_post_id"),
     )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     source_post_id: Mapped[str] = mapped_column(String(200))
-    # A live clone holds one of the source's five slots; failed and canceled clones give theirs back.
+    # Failed and canceled clones give their slot back (slot = NULL).
     slot: Mapped[int | None] = mapped_column(SmallInteger)
-    container_id: Mapped[str] = mapped_column(String(80), unique=True)
-    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    job_id: Mapped[str | None] = mapped_column(String(80), unique=True)
-    origin: Mapped[str] = mapped_column(String(32), default="breakout", server_default="breakout")
+    origin: Mapped[str] = mapped_column(String(32), default=CloneOrigin.BREAKOUT, server_default="breakout")
     mode: Mapped[str] = mapped_column(String(16))
     variations: Mapped[int] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     approval_status: Mapped[str | None] = mapped_column(String(32))
-    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    error_message: Mapped[str | None] = mapped_column(Text)
 
 
-class Commission(Base):
-    """A request for fresh creative (POST /v1/projects/:id/content), with its ids minted before the call."""
+class Commission(SubmittedWork, Base):
+    """A request for fresh creative (POST /v1/projects/:id/content); `container_id` is the body `id`."""
 
     __tablename__ = "commissions"
-    __table_args__ = (CheckConstraint(_in("status", CLONE_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", WorkStatus), name="status"),
+        CheckConstraint(_in("loop", LoopName), name="loop"),
+        Index("ix_commissions_customer_id", "customer_id"),
+    )
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-    container_id: Mapped[str] = mapped_column(String(80), unique=True)
-    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    job_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     hook: Mapped[str] = mapped_column(Text)
     hook_source_post_id: Mapped[str | None] = mapped_column(String(200))
     variant_count: Mapped[int] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
-    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    error_message: Mapped[str | None] = mapped_column(Text)
 
 
 class Job(Base):
@@ -225,7 +240,8 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+        CheckConstraint(_in("status", JobStatus), name="status"),
+        CheckConstraint(_in("kind", WorkKind), name="kind"),
         CheckConstraint("(clone_id IS NULL) <> (commission_id IS NULL)", name="one_owner"),
         Index("ix_jobs_due", "status", "next_poll_at"),
     )
@@ -261,7 +277,7 @@ class Recommendation(Base):
     __tablename__ = "recommendations"
     __table_args__ = (
         UniqueConstraint("customer_id", "kind", "subject_id", name="uq_recommendations_kind_subject"),
-        CheckConstraint(_in("local_status", RECOMMENDATION_STATUSES), name="local_status"),
+        CheckConstraint(_in("local_status", RecommendationStatus), name="local_status"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -281,7 +297,7 @@ class Approval(Base):
     """An action waiting for the customer's consent, keyed by the decision that proposed it."""
 
     __tablename__ = "approvals"
-    __table_args__ = (CheckConstraint(_in("status", APPROVAL_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(_in("status", ApprovalStatus), name="status"),)
 
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,4 @@
-"""Read-only queries behind the ops commands (`agent decisions`, `clones`, `runs`, `pending`, `explain`)."""
+"""Read-only reports behind the ops commands (`agent decisions`, `clones`, `runs`, `pending`, `explain`, `health`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from agent.domain.vocabulary import APPROVAL_WAITING, LIVE_WORK, ApprovalStatus, JobStatus
 from agent.rules.health import CustomerHealth
 from agent.store import customers
 from agent.store.models import (
-    COUNTED_CLONE_STATUSES,
     Approval,
     Clone,
     Customer,
@@ -56,7 +56,7 @@ def decisions(
 ) -> list[Decision]:
     query = select(Decision).order_by(Decision.created_at.desc(), Decision.id.desc()).limit(limit)
     if customer is not None:
-        query = query.where(Decision.customer_id == customers.find(session, customer).id)
+        query = query.where(Decision.customer_id == customers.find(session, ref=customer).id)
     if loop is not None:
         query = query.where(Decision.loop == loop.replace("-", "_"))
     if action is not None:
@@ -74,11 +74,11 @@ def pending_approvals(session: Session, *, customer: str | None = None) -> list[
     query = (
         select(Approval, Customer.name)
         .join(Customer, Customer.id == Approval.customer_id)
-        .where(Approval.status.in_(("pending", "approved")))
+        .where(Approval.status.in_(APPROVAL_WAITING))
         .order_by(Approval.created_at)
     )
     if customer is not None:
-        query = query.where(Approval.customer_id == customers.find(session, customer).id)
+        query = query.where(Approval.customer_id == customers.find(session, ref=customer).id)
     return list(session.execute(query).tuples())
 
 
@@ -87,7 +87,7 @@ def health_inputs(session: Session, *, now: datetime, days: int = 7) -> list[Cus
     since = now - timedelta(days=days)
     failures: dict[int, dict[date, int]] = {}
     failed_jobs = select(Job.customer_id, Job.finished_at).where(
-        Job.status.in_(("failed", "timed_out")), Job.finished_at >= since
+        Job.status.in_((JobStatus.FAILED, JobStatus.TIMED_OUT)), Job.finished_at >= since
     )
     for customer_id, finished_at in session.execute(failed_jobs):
         per_day = failures.setdefault(customer_id, {})
@@ -107,7 +107,7 @@ def health_inputs(session: Session, *, now: datetime, days: int = 7) -> list[Cus
         session.execute(
             select(Approval.customer_id, func.count())
             .where(
-                Approval.status == "executed",
+                Approval.status == ApprovalStatus.EXECUTED,
                 Approval.executed_at >= since,
                 Approval.method == "PATCH",
                 Approval.path.contains("/ads-content/"),
@@ -140,7 +140,7 @@ def runs(
         .limit(limit)
     )
     if customer is not None:
-        query = query.where(Run.customer_id == customers.find(session, customer).id)
+        query = query.where(Run.customer_id == customers.find(session, ref=customer).id)
     if loop is not None:
         query = query.where(Run.loop == loop.replace("-", "_"))
     return list(session.execute(query).tuples())
@@ -158,7 +158,7 @@ class CloneCount:
 def clone_counts(
     session: Session, *, customer: str | None = None, source: str | None = None
 ) -> list[CloneCount]:
-    counted = func.sum(case((Clone.status.in_(COUNTED_CLONE_STATUSES), 1), else_=0))
+    counted = func.sum(case((Clone.status.in_(LIVE_WORK), 1), else_=0))
     query = (
         select(
             Customer.name, Clone.source_post_id, counted, func.count() - counted, func.max(Clone.created_at)
@@ -168,7 +168,7 @@ def clone_counts(
         .order_by(Customer.name, Clone.source_post_id)
     )
     if customer is not None:
-        query = query.where(Clone.customer_id == customers.find(session, customer).id)
+        query = query.where(Clone.customer_id == customers.find(session, ref=customer).id)
     if source is not None:
         query = query.where(Clone.source_post_id == source)
     return [CloneCount(*row) for row in session.execute(query).tuples()]
@@ -184,7 +184,7 @@ class Explanation:
     followups: list[Decision]
 
 
-def explanation(session: Session, decision_id: int) -> Explanation:
+def explanation(session: Session, *, decision_id: int) -> Explanation:
     decision = session.get(Decision, decision_id)
     if decision is None:
         raise LookupError(f"no decision {decision_id}")

@@ -2,46 +2,63 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from agent.domain.records import Claim, RunRecord
+from agent.domain.vocabulary import RUN_CLAIMABLE, RUN_ENDED, LoopName, RunStatus, Trigger
 from agent.store.dialect import insert
 from agent.store.models import Run
 
-CLAIMABLE = ("pending", "queued")
+
+def to_record(run: Run) -> RunRecord:
+    return RunRecord(
+        id=run.id,
+        customer_id=run.customer_id,
+        loop=LoopName(run.loop),
+        local_date=run.local_date,
+        status=RunStatus(run.status),
+        attempts=run.attempts,
+        planned_at=run.planned_at,
+        error=run.error,
+    )
 
 
 def ensure(
-    session: Session, *, customer_id: int, loop: str, local_date: date, trigger: str = "schedule"
-) -> Run:
+    session: Session,
+    *,
+    customer_id: int,
+    loop: LoopName,
+    local_date: date,
+    trigger: Trigger = Trigger.SCHEDULE,
+) -> RunRecord:
     """The run for this customer, loop and local date, created if it does not exist yet."""
     statement = (
         insert(session, Run)
-        .values(customer_id=customer_id, loop=loop, local_date=local_date, status="pending", trigger=trigger)
+        .values(
+            customer_id=customer_id,
+            loop=loop,
+            local_date=local_date,
+            status=RunStatus.PENDING,
+            trigger=trigger,
+        )
         .on_conflict_do_nothing(index_elements=["customer_id", "loop", "local_date"])
     )
     session.execute(statement)
-    return session.scalars(
+    run = session.scalars(
         select(Run).where(Run.customer_id == customer_id, Run.loop == loop, Run.local_date == local_date)
     ).one()
+    return to_record(run)
 
 
-def get(session: Session, run_id: int) -> Run:
-    return session.get_one(Run, run_id)
+def get(session: Session, *, run_id: int) -> RunRecord | None:
+    run = session.get(Run, run_id)
+    return to_record(run) if run is not None else None
 
 
-@dataclass(frozen=True)
-class Claim:
-    """The outcome of trying to take a run: `run` is set only when this worker now owns it."""
-
-    run: Run | None
-    reason: str
-
-
-def claim(session: Session, run_id: int, *, now: datetime, lease_s: int, max_attempts: int) -> Claim:
+def claim(session: Session, *, run_id: int, now: datetime, lease_s: int, max_attempts: int) -> Claim:
     """Take the run if it is waiting, or if its previous owner's lease lapsed; count the attempt.
 
     A single conditional UPDATE decides ownership, so two workers handed the same run (a duplicate
@@ -50,14 +67,14 @@ def claim(session: Session, run_id: int, *, now: datetime, lease_s: int, max_att
     current = session.get(Run, run_id)
     if current is None:
         return Claim(None, "unknown_run")
-    if current.status in ("succeeded", "failed"):
+    if current.status in RUN_ENDED:
         return Claim(None, f"already_{current.status}")
     if current.attempts >= max_attempts:
         session.execute(
             update(Run)
-            .where(Run.id == run_id, Run.status.not_in(("succeeded", "failed")))
+            .where(Run.id == run_id, Run.status.not_in(RUN_ENDED))
             .values(
-                status="failed",
+                status=RunStatus.FAILED,
                 finished_at=now,
                 error=f"gave up after {current.attempts} attempts; last error: {current.error}",
             )
@@ -68,50 +85,65 @@ def claim(session: Session, run_id: int, *, now: datetime, lease_s: int, max_att
         .where(
             Run.id == run_id,
             or_(
-                Run.status.in_(CLAIMABLE),
-                (Run.status == "running") & or_(Run.lease_until.is_(None), Run.lease_until < now),
+                Run.status.in_(RUN_CLAIMABLE),
+                (Run.status == RunStatus.RUNNING) & or_(Run.lease_until.is_(None), Run.lease_until < now),
             ),
         )
         .values(
-            status="running",
+            status=RunStatus.RUNNING,
             attempts=Run.attempts + 1,
             started_at=now,
             lease_until=now + timedelta(seconds=lease_s),
             error=None,
         )
+        .returning(Run.id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.first() is None:
         return Claim(None, "held_by_another_worker")
     session.refresh(current)
-    return Claim(current, "claimed")
+    return Claim(to_record(current), "claimed")
 
 
-def mark_planned(session: Session, run: Run, *, now: datetime, rule_version: str) -> None:
-    run.planned_at = now
-    run.rule_version = rule_version
+def lock_unplanned(session: Session, *, run_id: int) -> RunRecord | None:
+    """Lock the run for recording its plan; None when another attempt already recorded one."""
+    run = session.scalars(select(Run).where(Run.id == run_id).with_for_update()).one()
+    return None if run.planned_at is not None else to_record(run)
 
 
-def finish(session: Session, run_id: int, *, now: datetime) -> None:
+def mark_planned(session: Session, *, run_id: int, now: datetime, rule_version: str | None) -> None:
+    """The recovery point: the run's decisions and minted ids are committed; a resume only sends."""
+    session.execute(update(Run).where(Run.id == run_id).values(planned_at=now, rule_version=rule_version))
+
+
+def finish(session: Session, *, run_id: int, now: datetime) -> None:
     session.execute(
         update(Run)
         .where(Run.id == run_id)
-        .values(status="succeeded", finished_at=now, lease_until=None, error=None)
+        .values(status=RunStatus.SUCCEEDED, finished_at=now, lease_until=None, error=None)
     )
 
 
-def fail(session: Session, run_id: int, *, now: datetime, error: str) -> None:
+def fail(session: Session, *, run_id: int, now: datetime, error: str) -> None:
     session.execute(
         update(Run)
         .where(Run.id == run_id)
-        .values(status="failed", finished_at=now, lease_until=None, error=error)
+        .values(status=RunStatus.FAILED, finished_at=now, lease_until=None, error=error)
     )
 
 
-def release(session: Session, run_id: int, *, error: str) -> None:
-    """Give a run back to the queue after a transient failure; its attempt stays counted."""
+def release(session: Session, *, run_id: int, error: str, give_back_attempt: bool) -> None:
+    """Give a run back to the queue after a transient failure.
+
+    Waiting for the shared quota gives the attempt back: attempts cap runs that keep failing, and a
+    burst of due customers queueing for the quota must not use them up.
+    """
+    values: dict[str, object] = {"status": RunStatus.QUEUED, "lease_until": None, "error": error}
+    if give_back_attempt:
+        values["attempts"] = Run.attempts - 1
     session.execute(
         update(Run)
-        .where(Run.id == run_id, Run.status == "running")
-        .values(status="queued", lease_until=None, error=error)
+        .where(Run.id == run_id, Run.status == RunStatus.RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )

@@ -1,4 +1,5 @@
-"""The Celery app: Redis broker, at-least-once delivery, no result backend, JSON only.
+"""The Celery app, built by `create_app` when a process starts (never at import): Redis broker,
+at-least-once delivery, no result backend, JSON only.
 
 Every setting here assumes tasks can run twice: correctness lives in PostgreSQL (unique keys, leases,
 SKIP LOCKED), never in "this message is delivered once".
@@ -7,12 +8,13 @@ SKIP LOCKED), never in "this message is delivered once".
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
-from agent.config import Settings, get_settings
+from agent.config import Settings
 
 EMBEDDED_BROKER_FILE = "agent-broker.sqlite"
 
@@ -32,9 +34,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
     }
 
 
-def create_app(settings: Settings | None = None) -> Celery:
-    settings = settings or get_settings()
-    app = Celery("agent", broker=broker_url(settings), include=["agent.worker.tasks"])
+def create_app(settings: Settings) -> Celery:
+    """The app for this process, set as the default so the shared tasks bind to it."""
+    app = Celery("agent", broker=broker_url(settings), include=["agent.worker.tasks"], set_as_current=True)
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,  # capped by runs.attempts in PostgreSQL, not by the broker
@@ -58,26 +60,24 @@ def create_app(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
     )
+    app.set_default()
+    worker_process_init.connect(_fresh_services_per_process, weak=False, dispatch_uid="agent-fresh-services")
+    task_prerun.connect(_bind_task_context, weak=False, dispatch_uid="agent-bind-task-context")
+    task_postrun.connect(_clear_task_context, weak=False, dispatch_uid="agent-clear-task-context")
     return app
 
 
-app = create_app()
-
-
-@worker_process_init.connect
-def _fresh_services_per_process(**_: object) -> None:
+def _fresh_services_per_process(**_: Any) -> None:
     """Forked children must not share the parent's connections."""
     from agent.worker import runtime
 
     runtime.reset()
 
 
-@task_prerun.connect
-def _bind_task_context(task_id: str | None = None, task: object | None = None, **_: object) -> None:
+def _bind_task_context(task_id: str | None = None, task: object | None = None, **_: Any) -> None:
     clear_contextvars()
     bind_contextvars(task_id=task_id, task=getattr(task, "name", None))
 
 
-@task_postrun.connect
-def _clear_task_context(**_: object) -> None:
+def _clear_task_context(**_: Any) -> None:
     clear_contextvars()

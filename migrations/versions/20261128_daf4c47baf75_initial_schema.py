@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import agent.store.models
 
 revision: str = "daf4c47baf75"
 down_revision: str | None = None
@@ -61,13 +60,13 @@ def upgrade() -> None:
         ),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
@@ -90,7 +89,7 @@ def upgrade() -> None:
         sa.Column("posts_published_14d", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
@@ -117,21 +116,21 @@ def upgrade() -> None:
         sa.Column("rule_version", sa.String(length=64), nullable=True),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.Column("enqueued_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("started_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("planned_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("lease_until", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "loop IN ('publish_to_learn', 'optimization', 'weekly_review')", name=op.f("ck_runs_loop")
@@ -155,7 +154,7 @@ def upgrade() -> None:
         ),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
@@ -216,12 +215,12 @@ def upgrade() -> None:
         sa.Column("send_attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.Column("submitted_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.CheckConstraint(
@@ -268,12 +267,12 @@ def upgrade() -> None:
         sa.Column("send_attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.Column("submitted_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.CheckConstraint(
@@ -320,13 +319,13 @@ def upgrade() -> None:
         ),
         sa.Column(
             "first_seen_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
         sa.Column(
             "updated_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
@@ -363,14 +362,14 @@ def upgrade() -> None:
         sa.Column("recommendation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
         sa.Column("decided_by", sa.String(length=120), nullable=True),
-        sa.Column("decided_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("executed_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("executed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "result",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -416,17 +415,17 @@ def upgrade() -> None:
         sa.Column("etag", sa.String(length=200), nullable=True),
         sa.Column("poll_attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("poll_interval_s", sa.Float(), nullable=False),
-        sa.Column("next_poll_at", agent.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deadline_at", agent.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("lease_until", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at",
-            agent.store.models.UTCDateTime(timezone=True),
+            sa.DateTime(timezone=True),
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
-        sa.Column("last_polled_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", agent.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_polled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "result",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

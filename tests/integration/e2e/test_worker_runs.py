@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, text, update
 
-from agent.crashpoints import AFTER_CLONE_RESPONSE, AFTER_COMMISSION_COMMIT, AFTER_PLAN_COMMIT
+from agent.crashpoints import CrashPoint
 from agent.rules.schedule import local_date
 from agent.store import customers, runs
 from agent.store.models import Clone, Commission, Customer, Decision, Run
@@ -19,7 +19,7 @@ def create_run(stack, name, loop="publish_to_learn"):
     """Today's run for this customer; every other customer is paused so beat's dispatcher leaves them be."""
     with stack.db.session() as session:
         session.execute(update(Customer).where(Customer.name != name).values(enabled=False))
-        customer = customers.find(session, name)
+        customer = customers.find(session, ref=name)
         today = local_date(datetime.now(UTC), customer.timezone)
         return runs.ensure(session, customer_id=customer.id, loop=loop, local_date=today).id
 
@@ -63,7 +63,7 @@ def test_a_run_goes_from_task_to_completed_clone(stack):
     assert secret not in dump
 
 
-@pytest.mark.parametrize("crash_at", [AFTER_PLAN_COMMIT, AFTER_CLONE_RESPONSE])
+@pytest.mark.parametrize("crash_at", [CrashPoint.AFTER_PLAN_COMMIT, CrashPoint.AFTER_CLONE_RESPONSE])
 def test_a_worker_killed_mid_run_is_recovered_without_a_second_clone(stack, crash_at):
     doomed = stack.worker(CRASH_AT=crash_at)
     run_id = create_run(stack, ACME)
@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_run_is_recovered_without_a_second_clone(stack, cras
 
 
 def test_a_worker_killed_between_committing_a_commission_and_sending_it(stack):
-    doomed = stack.worker(CRASH_AT=AFTER_COMMISSION_COMMIT)
+    doomed = stack.worker(CRASH_AT=CrashPoint.AFTER_PLAN_COMMIT)
     run_id = create_run(stack, "Pixel Pets", loop="optimization")
     stack.send_run(run_id)
     wait_until(lambda: doomed.poll() is not None, what=f"the worker to die\n{stack.logs()}")

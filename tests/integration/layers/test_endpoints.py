@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from agent.layers import UnsafeActionPath
 from agent.layers.models import JOB_COMPLETED, JOB_FAILED, JOB_RUNNING
+from agent.rules.actions import UnsafeSuggestedAction
 
 from .conftest import (
     ACME,
@@ -143,7 +143,7 @@ def test_suggested_actions_run_through_call_relative_and_hostile_ones_are_refuse
     replay = client.call_relative(clone.method, clone.endpoint, body=clone.body, idempotency_key="rec-1")
     assert replay["jobId"] == started["jobId"]
     assert client.call_relative(patch.method, patch.endpoint, body=patch.body, idempotency_key="rec-3")["id"]
-    with pytest.raises(UnsafeActionPath):
+    with pytest.raises(UnsafeSuggestedAction):
         client.call_relative(hostile.method, hostile.endpoint, body=hostile.body, idempotency_key="rec-6")
     assert len(sandbox.witness.applied(kind="clone")) == 1
 

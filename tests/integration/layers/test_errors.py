@@ -81,8 +81,8 @@ def test_rate_limited_beyond_the_cap_is_raised_with_its_retry_after(start):
     with pytest.raises(errors.RateLimited) as caught:
         client.whoami()
     assert caught.value.status == 429
-    assert caught.value.retry_after is not None
-    assert caught.value.retry_after > 5
+    assert caught.value.retry_after_s is not None
+    assert caught.value.retry_after_s > 5
 
 
 def test_kill_switch_is_raised_at_once_and_never_retried(start):

@@ -8,7 +8,7 @@ from agent.layers.client import LayersClient
 from agent.sandbox import FaultConfig
 from agent.services import Services
 from agent.store.models import Decision, Run
-from tests.integration.loops.conftest import run_today
+from tests.support.running import run_today
 
 ONE_ATTEMPT = [{"http_max_attempts": 1, "task_max_attempts": 3}]
 
@@ -44,7 +44,7 @@ def test_an_unavailable_layers_defers_the_run_then_gives_up_with_a_decision(serv
     sandbox[0].set_faults(FaultConfig(rate_5xx=1.0, statuses_5xx=(503,)))
     outcomes = [run_today(services, "Acme Coffee") for _ in range(4)]
     assert [o.status for o in outcomes[:3]] == ["queued", "queued", "queued"]
-    assert all(o.retry_in_s for o in outcomes[:3])
+    assert all(o.retry_after_s for o in outcomes[:3])
     assert (outcomes[3].status, outcomes[3].reason) == ("not_claimed", "attempts_exhausted")
     run = the_run(services)
     assert run.status == "failed"

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from agent.sandbox import DEMO_SCENARIO_PATH, Sandbox, parse_scenario
-from tests.integration.loops.conftest import run_today
+from tests.support.running import run_today
 from tests.integration.loops.test_optimization import DENTAL, PROJECT_8, decisions_of
 
 HOSTILE = {

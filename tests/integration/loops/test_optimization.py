@@ -8,7 +8,7 @@ from sqlalchemy import select
 from agent.loops import consent
 from agent.store import customers
 from agent.store.models import Approval, Clone, Commission, Decision, Recommendation
-from tests.integration.loops.conftest import follow_jobs, run_today
+from tests.support.running import follow_jobs, run_today
 
 DENTAL = "Bright Smile Dental"
 PROJECT_8 = "prj_00000008-0000-4000-8000-000000000000"
@@ -16,7 +16,7 @@ PROJECT_8 = "prj_00000008-0000-4000-8000-000000000000"
 
 def decisions_of(services, name, loop="optimization"):
     with services.db.session() as session:
-        customer_id = customers.find(session, name).id
+        customer_id = customers.find(session, ref=name).id
         return list(
             session.scalars(
                 select(Decision)
@@ -137,7 +137,7 @@ def test_a_rejected_proposal_never_executes(services, sandbox):
 
 def test_a_policy_may_allow_a_kind_to_execute_without_asking(services, sandbox):
     with services.db.session() as session:
-        customers.find(session, DENTAL).auto_approve_kinds = ["value_propositions"]
+        customers.find(session, ref=DENTAL).auto_approve_kinds = ["value_propositions"]
     run_today(services, DENTAL, "optimization")
     handled = rec_decisions(services)
     assert handled["rec_00000008-0003-4000-8000-000000000000"].action == "act"

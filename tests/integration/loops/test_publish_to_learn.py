@@ -3,39 +3,12 @@
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from agent.store import customers
-from agent.store.models import Clone, Decision, Job, Run
-from tests.integration.loops.conftest import follow_jobs, run_today
-
-ACME_BREAKOUT = "pp_00000003-0001-4000-8000-000000000000"
-ACME_EXCLUDED = "pp_00000003-0010-4000-8000-000000000000"  # the best engagement, but excluded by override
-QUIET_TOP = "pp_00000004-0009-4000-8000-000000000000"
-LAUNDRY_BREAKOUT = "pp_00000005-0001-4000-8000-000000000000"
-
-
-def decisions_of(services, name):
-    with services.db.session() as session:
-        customer_id = customers.find(session, name).id
-        return list(
-            session.scalars(select(Decision).where(Decision.customer_id == customer_id).order_by(Decision.id))
-        )
-
-
-def by_subject(decisions):
-    return {d.subject_id: d for d in decisions}
-
-
-def count(services, model):
-    with services.db.session() as session:
-        return session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
-def new_clones(services):
-    """Clones the agent made (the demo seeds Loop Laundry's five earlier ones as origin 'prior')."""
-    with services.db.session() as session:
-        return session.execute(select(func.count()).where(Clone.origin != "prior")).scalar_one()
+from agent.store.models import Clone, Job, Run
+from tests.support.demo import ACME_BREAKOUT, ACME_EXCLUDED, LAUNDRY_BREAKOUT, QUIET_TOP
+from tests.support.running import by_subject, count, decisions_of, follow_jobs, new_clones, run_today
 
 
 def test_a_customer_with_no_data_is_skipped_not_failed(services):
@@ -150,7 +123,7 @@ def test_the_kill_switch_decides_and_records_but_sends_nothing(services, sandbox
 
 def test_shadow_mode_records_what_it_would_clone_and_sends_nothing(services, sandbox):
     with services.db.session() as session:
-        customers.find(session, "Acme Coffee").mode = "shadow"
+        customers.find(session, ref="Acme Coffee").mode = "shadow"
     run_today(services, "Acme Coffee")
     decided = by_subject(decisions_of(services, "Acme Coffee"))
     assert (decided[ACME_BREAKOUT].action, decided[ACME_BREAKOUT].reason) == ("shadow_clone", "breakout")
@@ -160,7 +133,7 @@ def test_shadow_mode_records_what_it_would_clone_and_sends_nothing(services, san
 
 def test_a_paused_customer_run_by_hand_records_why_and_calls_nothing(services, sandbox):
     with services.db.session() as session:
-        customers.find(session, "Acme Coffee").enabled = False
+        customers.find(session, ref="Acme Coffee").enabled = False
     assert run_today(services, "Acme Coffee").status == "succeeded"
     (decision,) = decisions_of(services, "Acme Coffee")
     assert (decision.action, decision.reason) == ("skip", "customer_paused")

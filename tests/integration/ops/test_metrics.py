@@ -24,7 +24,9 @@ from agent.services import Services, build_services
 from agent.store import customers
 from agent.store.decisions import NewDecision, record
 from agent.store.models import Decision, Job
-from tests.integration.loops.conftest import API_KEY, START, follow_jobs, run_today
+from tests.support.demo import START
+from tests.support.fixtures import API_KEY
+from tests.support.running import follow_jobs, run_today
 
 Labels = frozenset[tuple[str, str]]
 

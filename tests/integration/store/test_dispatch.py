@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from agent.domain.vocabulary import LoopName
 from agent.rules.schedule import due_local_date
 from agent.store import customers
 from agent.store.dispatch import create_due_runs, lock_unsent, mark_sent
@@ -34,7 +35,7 @@ def _drive(db, start, end, step=TICK):
     now = start
     while now <= end:
         with db.session() as session:
-            create_due_runs(session, loop="publish_to_learn", now=now)
+            create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
             created_at = session.execute(select(func.count()).select_from(Run)).scalar_one()
         yield now, created_at
         now += step
@@ -100,7 +101,7 @@ def test_a_beat_that_was_down_for_hours_catches_up_the_same_day(db):
     _add_all(db)
     with db.session() as session:
         # Berlin breakfast is at 08:00 local (07:00 UTC in winter); the beat only comes back at 15:00 UTC.
-        create_due_runs(session, loop="publish_to_learn", now=datetime(2026, 12, 1, 15, tzinfo=UTC))
+        create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=datetime(2026, 12, 1, 15, tzinfo=UTC))
     assert ("Berlin Breakfast", datetime(2026, 12, 1).date(), "publish_to_learn") in _runs(db)
 
 
@@ -108,9 +109,9 @@ def test_two_beats_at_once_create_one_run_each(db):
     _add_all(db)
     now = datetime(2026, 12, 1, 23, tzinfo=UTC)
     with db.session() as first, db.session() as second:
-        created = create_due_runs(first, loop="publish_to_learn", now=now)
+        created = create_due_runs(first, loop=LoopName.PUBLISH_TO_LEARN, now=now)
         first.commit()
-        created_again = create_due_runs(second, loop="publish_to_learn", now=now)
+        created_again = create_due_runs(second, loop=LoopName.PUBLISH_TO_LEARN, now=now)
     assert created > 0
     assert created_again == 0
 
@@ -118,9 +119,9 @@ def test_two_beats_at_once_create_one_run_each(db):
 def test_paused_customers_are_skipped(db):
     _add_all(db)
     with db.session() as session:
-        customers.find(session, "Berlin Breakfast").enabled = False
+        customers.find(session, ref="Berlin Breakfast").enabled = False
     with db.session() as session:
-        create_due_runs(session, loop="publish_to_learn", now=datetime(2026, 12, 1, 15, tzinfo=UTC))
+        create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=datetime(2026, 12, 1, 15, tzinfo=UTC))
     assert "Berlin Breakfast" not in {name for name, *_ in _runs(db)}
 
 
@@ -128,23 +129,23 @@ def test_optimization_waits_for_the_same_day_publish_run(db):
     _add_all(db)
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
     with db.session() as session:
-        create_due_runs(session, loop="publish_to_learn", now=now)
-        assert create_due_runs(session, loop="optimization", now=now, after="publish_to_learn") == 0
+        create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
+        assert create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN) == 0
         session.execute(Run.__table__.update().values(status="succeeded"))
-        assert create_due_runs(session, loop="optimization", now=now, after="publish_to_learn") > 0
+        assert create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN) > 0
 
 
 def test_runs_left_unsent_by_a_crash_are_sent_by_the_next_sweep(db):
     _add_all(db)
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
     with db.session() as session:
-        created = create_due_runs(session, loop="publish_to_learn", now=now)
+        created = create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
     # The dispatcher dies here, after the insert committed and before anything was enqueued.
     sent = []
     with db.session() as session:
         ids = lock_unsent(session, now=now, resend_after_s=7200, limit=100)
         sent.extend(ids)
-        mark_sent(session, ids, now=now)
+        mark_sent(session, run_ids=ids, now=now)
     assert len(sent) == created
     with db.session() as session:
         assert lock_unsent(session, now=now + timedelta(minutes=5), resend_after_s=7200, limit=100) == []

@@ -15,6 +15,7 @@ from agent.config import Settings
 from agent.layers import InMemoryRateLimiter, LayersClient, errors
 from agent.layers.routes import EndpointClass
 from agent.logging import configure_logging
+from agent.rules.actions import UnsafeSuggestedAction
 
 from .conftest import API_KEY, BASE_URL, Script, error, reply
 
@@ -111,6 +112,14 @@ def test_a_repeating_cursor_is_a_contract_error_not_an_endless_loop(make_client)
     with pytest.raises(errors.ContractError, match="nextCursor"):
         list(make_client(script).iter_projects())
     assert len(script.requests) == 2
+
+
+def test_an_iterator_sends_nothing_until_it_is_read_and_may_start_from_a_cursor(make_client):
+    script = Script([reply(200, {"items": [PROJECT], "nextCursor": None})])
+    projects = make_client(script).iter_projects(cursor="c7", limit=1)
+    assert script.requests == []
+    assert [p.id for p in projects] == ["prj_1"]
+    assert dict(only(script).url.params) == {"cursor": "c7", "limit": "1"}
 
 
 def test_metrics_sends_full_utc_datetimes_and_repeated_metrics(make_client):
@@ -354,14 +363,17 @@ def test_call_relative_executes_a_suggested_action_on_the_configured_base(make_c
 )
 def test_call_relative_refuses_unsafe_paths_without_sending(make_client, path):
     script = Script([reply(200, {})])
-    with pytest.raises(errors.UnsafeActionPath):
+    with pytest.raises(UnsafeSuggestedAction):
         make_client(script).call_relative("PATCH", path, body={}, idempotency_key="k")
     assert script.requests == []
 
 
-def test_call_relative_refuses_unknown_methods(make_client):
-    with pytest.raises(ValueError, match="unsupported method"):
-        make_client(Script([reply(200, {})])).call_relative("TRACE", "/v1/x", idempotency_key=None)
+@pytest.mark.parametrize("method", ["TRACE", "HEAD", "OPTIONS", "trace", "", None])
+def test_call_relative_refuses_unknown_methods_without_sending(make_client, method):
+    script = Script([reply(200, {})])
+    with pytest.raises(UnsafeSuggestedAction, match="method must be one of"):
+        make_client(script).call_relative(method, "/v1/x", idempotency_key=None)
+    assert script.requests == []
 
 
 def test_on_response_hook_sees_every_attempt_with_route_templates(make_client):
@@ -395,6 +407,7 @@ def test_the_key_is_not_in_repr_or_vars(make_client):
     client = make_client(Script([]))
     assert "SENTINEL" not in repr(client)
     assert "SENTINEL" not in str(vars(client))
+    assert "SENTINEL" not in str(vars(client._transport))
 
 
 def test_from_settings_builds_an_owned_pool_with_explicit_timeouts():
@@ -405,10 +418,12 @@ def test_from_settings_builds_an_owned_pool_with_explicit_timeouts():
         http_connect_timeout_s=2,
     )
     with LayersClient.from_settings(settings) as client:
-        assert client._timeout == httpx.Timeout(7, connect=2)
-        assert isinstance(client._limiter, InMemoryRateLimiter)
-        assert client._retry.max_attempts == settings.http_max_attempts
-        http = client._http
+        transport = client._transport
+        assert transport.base_url == "https://api.layers.test"
+        assert transport.timeout == httpx.Timeout(7, connect=2)
+        assert isinstance(transport.limiter, InMemoryRateLimiter)
+        assert transport.retry.max_attempts == settings.http_max_attempts
+        http = transport.http
     assert http.is_closed
 
 

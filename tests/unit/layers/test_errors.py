@@ -124,12 +124,6 @@ def test_the_api_key_never_appears_in_an_error_message(make_client):
         assert "SENTINEL" not in text
 
 
-def test_unsafe_path_message_does_not_echo_a_key():
-    exc = errors.UnsafeActionPath(f"https://evil.example/{API_KEY}", "absolute URL")
-    assert "SENTINEL" not in str(exc)
-    assert isinstance(exc, ValueError)
-
-
 def test_contract_and_quota_errors_carry_their_context():
     contract = errors.ContractError("GET /v1/jobs/{jobId}", "status", status=200, request_id="req_1")
     quota = errors.QuotaExhausted("long-running", 12.5)

@@ -1,15 +1,15 @@
-"""Every JSON example in the shared Layers reference parses with the model of its endpoint.
+"""Every JSON example of the Layers reference parses with the model of its endpoint.
 
-The examples are extracted programmatically: fenced ```json blocks in CONTRACT.md (named by their
-section and position, e.g. "CONTRACT.md §7.3 #2") and top-level JSON objects embedded in the text of
-docs/*.txt (named by file and position). Each one must be listed below exactly once, so an example
-added to or removed from the reference makes this test fail until it is mapped.
+The examples live in `tests/fixtures/layers/examples/`: one file per example, a verbatim snapshot of
+the fenced ```json blocks of the shared CONTRACT.md (named by section and position, e.g.
+"CONTRACT.md §7.3 #2") and of the top-level JSON objects in the text of its docs/*.txt (named by file
+and position). `index.json` maps each name to its file. Every example must be listed below exactly
+once, so an example added to or removed from the snapshot makes this test fail until it is mapped.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -35,10 +35,11 @@ from agent.layers.models import (
     RecommendationPage,
     TopPerformersResponse,
     Whoami,
-    parse_response,
 )
+from agent.layers.transport import parse_response
 
-REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "layers-api"
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures" / "layers" / "examples"
+INDEX = "index.json"
 
 RESPONSES: dict[str, type[LayersModel]] = {
     "CONTRACT.md §1.5 #1": Whoami,  # Gen-B
@@ -91,49 +92,13 @@ NOT_CALLED: dict[str, str] = {
     "CONTRACT.md §25 #1": "GET /v1/credits",
 }
 
-_SECTION = re.compile(r"^#+\s+(\d+(?:\.\d+)?)\.?\s")
-
-
-def contract_blocks(path: Path) -> dict[str, object]:
-    """Fenced ```json blocks, named by the nearest numbered heading above them."""
-    blocks: dict[str, object] = {}
-    section, counts = "?", {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    i = 0
-    while i < len(lines):
-        heading = _SECTION.match(lines[i])
-        if heading:
-            section = heading.group(1)
-        if lines[i].strip() == "```json":
-            end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```"))
-            counts[section] = counts.get(section, 0) + 1
-            blocks[f"{path.name} §{section} #{counts[section]}"] = json.loads("\n".join(lines[i + 1 : end]))
-            i = end
-        i += 1
-    return blocks
-
-
-def embedded_objects(path: Path) -> dict[str, object]:
-    """Top-level JSON objects inside prose and code samples: try to decode at every `{`."""
-    text, decoder = path.read_text(encoding="utf-8"), json.JSONDecoder()
-    found: dict[str, object] = {}
-    position = text.find("{")
-    while position != -1:
-        try:
-            value, end = decoder.raw_decode(text, position)
-        except ValueError:
-            position = text.find("{", position + 1)
-            continue
-        found[f"{path.name} #{len(found) + 1}"] = value
-        position = text.find("{", end)
-    return found
-
 
 def all_examples() -> dict[str, object]:
-    examples = contract_blocks(REFERENCE / "CONTRACT.md")
-    for doc in sorted((REFERENCE / "docs").glob("*.txt")):
-        examples.update(embedded_objects(doc))
-    return examples
+    """Each example's decoded payload, by its name in the reference."""
+    index: dict[str, str] = json.loads((EXAMPLES_DIR / INDEX).read_text(encoding="utf-8"))
+    return {
+        name: json.loads((EXAMPLES_DIR / file).read_text(encoding="utf-8")) for name, file in index.items()
+    }
 
 
 EXAMPLES = all_examples()
@@ -144,6 +109,12 @@ def test_the_reference_is_there_and_every_example_is_mapped_exactly_once():
     assert len(mapped) == len(set(mapped))
     assert len(EXAMPLES) > 30
     assert set(EXAMPLES) == set(mapped)
+
+
+def test_every_example_file_is_in_the_index_once():
+    index: dict[str, str] = json.loads((EXAMPLES_DIR / INDEX).read_text(encoding="utf-8"))
+    files = sorted(path.name for path in EXAMPLES_DIR.glob("*.json") if path.name != INDEX)
+    assert sorted(index.values()) == files
 
 
 @pytest.mark.parametrize("name", sorted(RESPONSES))

@@ -8,14 +8,8 @@ import httpx
 import pytest
 
 from agent.layers import errors
-from agent.layers.models import (
-    AdsMetricsRow,
-    Container,
-    Job,
-    Recommendation,
-    TopPerformersResponse,
-    parse_response,
-)
+from agent.layers.models import AdsMetricsRow, Container, Job, Recommendation, TopPerformersResponse
+from agent.layers.transport import parse_response
 
 from .conftest import Script, reply
 
@@ -99,3 +93,58 @@ def test_snake_case_names_are_accepted_too():
 def test_parse_response_on_a_direct_call():
     with pytest.raises(errors.ContractError, match="field 'confidence' is required"):
         parse_response(Recommendation, {"recommendationId": "r", "kind": "k"}, endpoint="GET /x")
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (b'{"organizationId": "org_1", "creditBalance": NaN}', "NaN"),
+        (b'{"organizationId": "org_1", "creditBalance": Infinity}', "Infinity"),
+        (b'{"organizationId": "org_1", "creditBalance": -Infinity}', "-Infinity"),
+        (b'{"organizationId": "org_1", "creditBalance": 1e999}', "1e999"),
+        (b'{"organizationId": "org_1", "extra": {"deep": [1, NaN]}}', "NaN"),
+    ],
+)
+def test_a_non_finite_number_is_a_contract_error_and_is_not_retried(make_client, content, shown):
+    script = Script([httpx.Response(200, content=content, headers={"x-request-id": "req_nan"})])
+    with pytest.raises(errors.ContractError) as caught:
+        make_client(script).whoami()
+    exc = caught.value
+    assert exc.message == f"GET /v1/whoami: field '(body)' has a number that is not finite ({shown})"
+    assert (exc.endpoint, exc.field, exc.status, exc.request_id) == (
+        "GET /v1/whoami",
+        "(body)",
+        200,
+        "req_nan",
+    )
+    assert len(script.requests) == 1
+
+
+def test_a_non_finite_number_never_reaches_a_suggested_action_caller_or_an_iterator(make_client):
+    script = Script(
+        [
+            httpx.Response(202, content=b'{"jobId": "job_1", "progress": NaN}'),
+            reply(200, {"items": [{"adsContentId": "01HX"}], "nextCursor": "n1"}),
+            httpx.Response(200, content=b'{"items": [{"adsContentId": "02HX", "organicScore": Infinity}]}'),
+        ]
+    )
+    client = make_client(script)
+    with pytest.raises(errors.ContractError, match="not finite") as caught:
+        client.call_relative("POST", "/v1/jobs/job_1/cancel", idempotency_key="k")
+    assert caught.value.endpoint == "POST /v1/jobs/{jobId}/cancel"
+    with pytest.raises(errors.ContractError, match="not finite") as caught:
+        list(client.iter_ads_content("prj_1"))
+    assert caught.value.endpoint == "GET /v1/projects/{projectId}/ads-content"
+
+
+def test_an_error_body_with_a_non_finite_number_is_typed_by_its_status_alone(make_client):
+    body = b'{"error": {"code": "NOT_FOUND", "message": "m", "details": {"score": NaN}}}'
+    script = Script([httpx.Response(404, content=body, headers={"x-request-id": "req_hdr"})])
+    with pytest.raises(errors.NotFound) as caught:
+        make_client(script).get_project("prj_1")
+    assert (caught.value.code, caught.value.details, caught.value.request_id) == ("NOT_FOUND", {}, "req_hdr")
+
+
+def test_the_word_nan_inside_a_string_is_just_text(make_client):
+    script = Script([reply(200, {"organizationId": "NaN", "organizationName": "Infinity"})])
+    assert make_client(script).whoami().organization_id == "NaN"

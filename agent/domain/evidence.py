@@ -1,0 +1,360 @@
+"""Typed evidence, one class per kind of decision, and the one JSON codec that stores and reads it.
+
+The decision table keeps evidence as JSON; these classes are its schema. `evidence_type` says which class a
+recorded decision's evidence is (from its reason, else its subject), so `explain`, the web pages and the
+tests read fields by name instead of sniffing keys. Reading is tolerant of rows written before a field
+existed: a missing field takes its default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self, TypeAlias, Union
+
+from agent.domain.vocabulary import Action, Reason, Restraint, Stage, SubjectType
+
+Json: TypeAlias = dict[str, Any]
+
+
+class EvidenceError(ValueError):
+    """Stored evidence does not fit its type (a field of the wrong type, not just a missing one)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Base of every evidence type: a frozen dataclass that round-trips through JSON."""
+
+    def to_json(self) -> Json:
+        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        hints = _hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = data.get(f.name)
+            if raw is not None:
+                values[f.name] = _load(hints[f.name], raw, f"{cls.__name__}.{f.name}")
+            elif _has_default(f):
+                values[f.name] = _default(f)
+            elif _optional(hints[f.name]):
+                values[f.name] = None
+            else:
+                raise EvidenceError(f"{cls.__name__}: field {f.name!r} is missing")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class NoEvidence(Evidence):
+    """A decision whose reason says it all (a paused customer)."""
+
+
+@dataclass(frozen=True)
+class PostThresholds(Evidence):
+    """The thresholds a post was judged against."""
+
+    breakout_multiple: float
+    min_engagement: float
+    min_views: int
+    max_clones_per_source: int
+
+
+@dataclass(frozen=True)
+class PostVerdict(Evidence):
+    """Why one post was (or was not) cloned: its numbers against the customer's median."""
+
+    title: str | None
+    rank: int | None
+    engagement_rate: float
+    median_engagement_rate: float
+    ratio_to_median: float | None
+    views: int
+    thresholds: PostThresholds
+    clone_count: int
+    clone_number: int | None
+    container_id: str | None = None
+    clone_slot: int | None = None
+    restraint: Restraint | None = None
+
+
+@dataclass(frozen=True)
+class StageTopRow(Evidence):
+    platform_post_id: str | None
+    title: str | None
+    metric: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class PublishSummary(Evidence):
+    """A publish-to-learn run as a whole: what it saw, the median, and what it decided."""
+
+    posts_seen: int
+    posts_eligible: int
+    thresholds: dict[str, float]
+    median_engagement_rate: float | None = None
+    breakout_post_ids: tuple[str, ...] = ()
+    outcome_counts: dict[str, int] = field(default_factory=dict)
+    reason_counts: dict[str, int] = field(default_factory=dict)
+    stage: Stage | None = None
+    stage_metric: str | None = None
+    top: tuple[StageTopRow, ...] = ()
+    restraint: Restraint | None = None
+
+
+@dataclass(frozen=True)
+class SpendFlag(Evidence):
+    spend: float
+    impressions: float | None
+    conversions: float
+    window_since: str
+    window_until: str
+    threshold: float
+    ads_content_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PoolCheck(Evidence):
+    eligible_count: int
+    min_eligible_pool: int
+    hook_source_post_id: str | None
+    last_commission_at: str | None
+    commission_cooldown_days: int
+    hook: str | None = None
+    container_id: str | None = None
+    restraint: Restraint | None = None
+
+
+@dataclass(frozen=True)
+class CrossCheck(Evidence):
+    """Live ads metrics of a refresh's subject, read just before acting on it."""
+
+    action: Action
+    reason: Reason
+    ads: int
+    spend: float
+    conversions: float
+    roas: float | None
+    breakeven_roas: float
+
+
+@dataclass(frozen=True)
+class Triage(Evidence):
+    """A recommendation's numbers against the act and surface levels, and what acting on it did."""
+
+    confidence: float
+    act_confidence: float
+    surface_confidence: float
+    subject_type: str
+    subject_id: str
+    suggested_endpoint: str | None
+    suggested_method: str | None
+    recommendation_id: str | None = None
+    refusal: str | None = None
+    cross_check: CrossCheck | None = None
+    source_post_id: str | None = None
+    container_id: str | None = None
+    clone_slot: int | None = None
+    restraint: Restraint | None = None
+
+
+@dataclass(frozen=True)
+class CreativeWeek(Evidence):
+    creative_type: str
+    creative_id: str
+    ad_ids: tuple[str, ...]
+    spend: float
+    impressions: float | None
+    conversions: float
+    cpa: float | None
+    roas: float | None
+
+
+@dataclass(frozen=True)
+class PerformerRow(Evidence):
+    platform_post_id: str | None
+    title: str | None
+    metric_value: float | None
+
+
+@dataclass(frozen=True)
+class WeeklyReview(Evidence):
+    window_since: str
+    window_until: str
+    totals: CreativeWeek
+    creatives: tuple[CreativeWeek, ...] = ()
+    drivers: tuple[CreativeWeek, ...] = ()
+    top_performers: tuple[PerformerRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure(Evidence):
+    """What went wrong talking to Layers: its code and request id, or the field it broke."""
+
+    message: str | None = None
+    code: str | None = None
+    status: int | None = None
+    request_id: str | None = None
+    endpoint: str | None = None
+    field: str | None = None
+    source_post_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GaveUp(Evidence):
+    attempts: int
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentStep(Evidence):
+    """One step of a proposal's life: approved, rejected, executed, refused or failed."""
+
+    method: str
+    path: str
+    kind: str | None = None
+    note: str | None = None
+
+
+# A reason that always carries the same evidence, whatever its subject.
+_BY_REASON: dict[Reason, type[Evidence]] = {
+    Reason.WEEKLY_REVIEW: WeeklyReview,
+    Reason.ATTEMPTS_EXHAUSTED: GaveUp,
+    Reason.CUSTOMER_PAUSED: NoEvidence,
+    Reason.MALFORMED_RESPONSE: Failure,
+    Reason.LAYERS_KILL_SWITCH: Failure,
+    Reason.LAYERS_ACCESS_DENIED: Failure,
+    Reason.LAYERS_NOT_FOUND: Failure,
+    Reason.LAYERS_REJECTED: Failure,
+    Reason.CLONE_REJECTED: Failure,
+    Reason.COMMISSION_REJECTED: Failure,
+    Reason.APPROVED_BY_CUSTOMER: ConsentStep,
+    Reason.REJECTED_BY_CUSTOMER: ConsentStep,
+    Reason.EXECUTED_AFTER_APPROVAL: ConsentStep,
+    Reason.EXECUTION_FAILED: ConsentStep,
+    Reason.UNSAFE_APPROVED_ACTION: ConsentStep,
+}
+# Otherwise the subject decides: a post's verdict, a run's summary, an ad's flag, ...
+_BY_SUBJECT: dict[SubjectType, type[Evidence]] = {
+    SubjectType.PLATFORM_POST: PostVerdict,
+    SubjectType.CUSTOMER: PublishSummary,
+    SubjectType.AD: SpendFlag,
+    SubjectType.CREATIVE_POOL: PoolCheck,
+    SubjectType.RECOMMENDATION: Triage,
+    SubjectType.RUN: Failure,
+    SubjectType.CLONE: Failure,
+    SubjectType.COMMISSION: Failure,
+    SubjectType.JOB: Failure,
+}
+
+
+def evidence_type(reason: Reason, subject_type: SubjectType) -> type[Evidence]:
+    """The evidence class of a decision with this reason about this kind of subject."""
+    return _BY_REASON.get(reason) or _BY_SUBJECT[subject_type]
+
+
+def read_evidence(reason: str, subject_type: str | None, data: Mapping[str, Any] | None) -> Evidence:
+    """A stored decision's evidence, typed."""
+    cls = evidence_type(Reason(reason), SubjectType(subject_type or SubjectType.RUN))
+    return cls.from_json(data or {})
+
+
+# ---- the codec ------------------------------------------------------------------------------------
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Evidence):
+        return value.to_json()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_dump(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _dump(item) for key, item in value.items()}
+    return value
+
+
+_HINTS: dict[type[Evidence], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Evidence]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _optional(hint: Any) -> bool:
+    return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
+
+
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _load(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if value is None:
+            return None
+        errors = []
+        for option in options:
+            try:
+                return _load(option, value, where)
+            except EvidenceError as exc:
+                errors.append(str(exc))
+        raise EvidenceError("; ".join(errors))
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        return tuple(_load(item, v, where) for v in _sequence(value, where))
+    if origin is list:
+        item = typing.get_args(hint)[0]
+        return [_load(item, v, where) for v in _sequence(value, where)]
+    if origin is dict:
+        value_hint = typing.get_args(hint)[1]
+        if not isinstance(value, Mapping):
+            raise EvidenceError(f"{where}: expected an object, got {type(value).__name__}")
+        return {str(k): _load(value_hint, v, where) for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, Evidence):
+        if not isinstance(value, Mapping):
+            raise EvidenceError(f"{where}: expected an object, got {type(value).__name__}")
+        return hint.from_json(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        try:
+            return hint(value)
+        except ValueError:
+            raise EvidenceError(f"{where}: {value!r} is not a {hint.__name__}") from None
+    return _scalar(hint, value, where)
+
+
+def _sequence(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise EvidenceError(f"{where}: expected a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _scalar(hint: Any, value: Any, where: str) -> Any:
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if hint is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if hint in (str, bool) and isinstance(value, hint):
+        return value
+    raise EvidenceError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {type(value).__name__}")
