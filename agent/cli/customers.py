@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import IntegrityError
 
 from agent.cli import context
 from agent.domain.vocabulary import CustomerMode, Stage, values
@@ -82,10 +81,8 @@ def add(
                     auto_approve_kinds=auto_approve or [],
                 )
                 customer_id = customer.id
-        except IntegrityError:
-            raise context.fail(
-                "a customer with this project id, name or external id already exists"
-            ) from None
+        except store.CustomerExists as exc:
+            raise context.fail(str(exc)) from None
     context.console.print(
         f"added customer {customer_id} [bold]{name}[/bold] ({tz}, runs at {when:%H:%M} local)"
     )

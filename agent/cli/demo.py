@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
-from sqlalchemy import select
 
 from agent.cli import context
 from agent.cli.render import decisions_table
@@ -26,8 +25,7 @@ from agent.loops import job_poller
 from agent.rules.schedule import local_date
 from agent.sandbox import Sandbox
 from agent.services import Services, build_services
-from agent.store import jobs, migrate, reports, runs
-from agent.store.models import Customer, Decision
+from agent.store import customers, jobs, migrate, reports, runs
 
 DEMO_API_KEY = "lp_test_demo_localsandboxkey"
 # The demo runs on the pilot tier (sandbox and client alike) so a dozen customers take seconds, not the
@@ -61,8 +59,7 @@ def demo(
         services = build_services(settings)
         runtime.install(services)
         try:
-            with services.db.session() as session:
-                customer_ids = [c.id for c in register(session, sandbox.scenario)]
+            customer_ids = register(services.db, sandbox.scenario)
             _run_day(services, customer_ids, tasks.run.apply)
             _follow_jobs(services)
             _print_tables(services)
@@ -78,7 +75,7 @@ def _run_day(services: Services, customer_ids: list[int], run_task: Callable[...
         progress = bar.add_task("running a day for each customer", total=len(customer_ids) * len(DAY))
         for customer_id in customer_ids:
             with services.db.session() as session:
-                customer = session.get_one(Customer, customer_id)
+                customer = customers.get_record(session, customer_id=customer_id)
                 name, today = customer.name, local_date(services.now(), customer.timezone)
             for loop in DAY:
                 bar.update(progress, description=f"{name}: {loop.label}")
@@ -104,7 +101,7 @@ def _follow_jobs(services: Services) -> None:
 
 def _print_tables(services: Services) -> None:
     with services.db.session() as session:
-        decisions = list(session.scalars(select(Decision).order_by(Decision.customer_id, Decision.id)))
+        decisions = reports.all_decisions(session)
         names = reports.customer_names(session)
         context.console.print(decisions_table(decisions, title="decisions", names=names))
         counts = Table("customer", "source post", "clones (counted)", "failed/canceled", title="clone counts")

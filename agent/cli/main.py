@@ -50,10 +50,8 @@ def migrate() -> None:
 def ping() -> None:
     """Exit 0 when the database (and Redis, when configured) answer: the container healthcheck."""
     settings = context.settings()
-    from sqlalchemy import text
-
-    with context.database() as db, db.engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+    with context.database() as db:
+        db.ping()
     if settings.redis_url:
         import redis
 

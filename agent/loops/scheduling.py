@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from agent.domain.vocabulary import LoopName
 from agent.logging import get_logger
+from agent.loops import consent
 from agent.loops.ports import Deps
 
 log = get_logger(__name__)
@@ -46,3 +47,14 @@ def sweep(deps: Deps, *, send: Callable[[int], object]) -> int:
         total += len(ids)
         if len(ids) < SEND_BATCH:
             return total
+
+
+def sweep_tick(deps: Deps, *, send: Callable[[int], object]) -> int:
+    """The sweeper's tick: resend lost runs first, then finish approved actions cut short.
+
+    Runs come first and each approval is executed on its own, so no bad proposal can keep a lost run
+    from being resent.
+    """
+    resent = sweep(deps, send=send)
+    consent.execute_approved(deps)
+    return resent

@@ -9,7 +9,8 @@ from agent.sandbox.clock import ManualClock
 from agent.sandbox.faults import FaultConfig
 from agent.sandbox.ratelimit import TIERS, RateLimitTier
 from agent.sandbox.sandbox import Sandbox
-from agent.sandbox.scenario import DEMO_SCENARIO_PATH, Scenario, ScenarioError, load_scenario, parse_scenario
+from agent.sandbox.scenario import DEMO_SCENARIO_PATH, ScenarioError, load_scenario, parse_scenario
+from agent.sandbox.scenario_schema import Scenario
 from agent.sandbox.server import SandboxServer
 from agent.sandbox.witness import Outcome, WitnessEntry, WitnessLog
 

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from agent.sandbox.clock import ManualClock, iso
+from agent.sandbox.clock import iso
 from agent.sandbox.faults import FaultConfig
+from agent.sandbox.witness import WitnessLog
 
-if TYPE_CHECKING:
-    from agent.sandbox.sandbox import Sandbox
+
+class SandboxControls(Protocol):
+    """All the admin endpoints may do to a sandbox."""
+
+    @property
+    def witness(self) -> WitnessLog: ...
+
+    @property
+    def faults(self) -> FaultConfig: ...
+
+    def now(self) -> datetime: ...
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def reset(self) -> None: ...
+
+    def set_faults(self, faults: FaultConfig) -> None: ...
+
+    def advance(self, seconds: float) -> datetime:
+        """Move a ManualClock forward; TypeError when the sandbox runs on another clock."""
+        ...
 
 
 def _error(status: int, message: str) -> tuple[int, Any]:
@@ -31,7 +52,7 @@ def _flag(query: dict[str, list[str]], name: str) -> bool | None:
 
 
 def handle(
-    sandbox: Sandbox, method: str, path: str, query: dict[str, list[str]], raw: bytes
+    sandbox: SandboxControls, method: str, path: str, query: dict[str, list[str]], raw: bytes
 ) -> tuple[int, Any]:
     try:
         body = _body(raw) if method in ("POST", "PUT", "PATCH") else {}
@@ -65,16 +86,17 @@ def handle(
         seconds = body.get("seconds")
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
             return _error(422, "seconds must be a non-negative number")
-        if not isinstance(sandbox.clock, ManualClock):
+        try:
+            moved_to = sandbox.advance(seconds)
+        except TypeError:
             return _error(
                 409, "the sandbox runs on the wall clock; start it with a ManualClock to advance time"
             )
-        sandbox.advance(seconds)
-        return 200, {"now": iso(sandbox.now())}
+        return 200, {"now": iso(moved_to)}
     return _error(404, f"no admin route {method} {path}")
 
 
-def _requests(sandbox: Sandbox, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _requests(sandbox: SandboxControls, query: dict[str, list[str]]) -> list[dict[str, Any]]:
     def one(name: str) -> str | None:
         values = query.get(name)
         return values[-1] if values else None

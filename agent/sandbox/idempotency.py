@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -13,15 +14,23 @@ TTL = timedelta(hours=24)
 IN_FLIGHT_WAIT_S = 10.0
 
 
-def fingerprint(body: bytes) -> str:
-    """Canonical JSON of the body, so key order and whitespace never count as a different request."""
-    if not body.strip():
+def fingerprint(request: bytes | Mapping[str, Any]) -> str:
+    """One answer to "is this the same request?": the SHA-256 of its canonical JSON.
+
+    A raw body is parsed first, so key order and whitespace never count (an empty body and a body
+    that is not JSON get their own markers); a mapping is a request already normalised by a handler
+    (the clone and generation starts compare their ids without prefixes).
+    """
+    if isinstance(request, Mapping):
+        value: Any = request
+    elif not request.strip():
         return "empty"
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
-    except (ValueError, UnicodeDecodeError):
-        return "raw:" + hashlib.sha256(body).hexdigest()
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    else:
+        try:
+            value = json.loads(request)
+        except (ValueError, UnicodeDecodeError):
+            return "raw:" + hashlib.sha256(request).hexdigest()
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def cacheable(status: int) -> bool:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from agent.sandbox import ids
 from agent.sandbox.clock import iso
-from agent.sandbox.scenario import PublishedPost
+from agent.sandbox.scenario_schema import PublishedPost
 
 STAGES = (("queued", 0.0), ("generating_visuals", 0.1), ("finalizing", 0.85))
 CANCEL_REFUSED_STAGES = frozenset({"finalizing"})
@@ -117,21 +118,14 @@ class Job:
             self.end, self.final_status, self.error, self.publishes = lands, "canceled", None, []
         return "accepted"
 
+    def accepted(self) -> dict[str, Any]:
+        """The 202 answer of every job-starting POST (§7.1), with both containerId and containerIds[]."""
+        return self._body(status="running", stage="queued")
+
     def view(self, at: datetime, to_real: Callable[[datetime], datetime]) -> dict[str, Any]:
         """GET /v1/jobs/:jobId body at job-time `at`."""
         status = self.status(at)
-        body: dict[str, Any] = {
-            "jobId": f"job_{self.id}",
-            "kind": self.kind,
-            "status": status,
-            "stage": self.stage(at),
-            "progress": self.progress(at),
-            "projectId": f"prj_{self.project_id}",
-            "containerId": f"cnt_{self.container_ids[0]}",
-            "containerIds": [f"cnt_{c}" for c in self.container_ids],
-            "locationUrl": f"/v1/jobs/job_{self.id}",
-            "startedAt": iso(self.started_at),
-        }
+        body = self._body(status=status, stage=self.stage(at), progress=self.progress(at))
         if status != "running":
             body["finishedAt"] = iso(to_real(self.end))
         if status == "completed":
@@ -143,6 +137,21 @@ class Job:
         if status == "failed":
             body["error"] = self.error
         return body
+
+    def _body(self, *, status: str, stage: str, progress: float | None = None) -> dict[str, Any]:
+        job_id = ids.encode("job", self.id)
+        return {
+            "jobId": job_id,
+            "kind": self.kind,
+            "status": status,
+            "stage": stage,
+            **({"progress": progress} if progress is not None else {}),
+            "projectId": ids.encode("project", self.project_id),
+            "containerId": ids.encode("container", self.container_ids[0]),
+            "containerIds": [ids.encode("container", c) for c in self.container_ids],
+            "locationUrl": f"/v1/jobs/{job_id}",
+            "startedAt": iso(self.started_at),
+        }
 
 
 def etag(body: dict[str, Any]) -> str:

@@ -1,20 +1,18 @@
-"""Query-string and body parsing with the contract's 422 VALIDATION issues, plus opaque cursors."""
+"""Query-string and body parsing that answers the contract's 422 VALIDATION with every issue found."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from agent.sandbox import ids
 from agent.sandbox.context import ApiRequest
 from agent.sandbox.errors import validation
 
-T = TypeVar("T")
+N = TypeVar("N", int, float)
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MISSING = object()
 
@@ -35,26 +33,23 @@ def q_list(req: ApiRequest, name: str) -> list[str]:
 
 
 def q_int(req: ApiRequest, name: str, default: int, lo: int, hi: int) -> int:
-    raw = q_str(req, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise validation([(name, f"Expected an integer between {lo} and {hi}.")]) from None
-    if not lo <= value <= hi:
-        raise validation([(name, f"Must be between {lo} and {hi}.")])
-    return value
+    return _q_number(req, name, default, lo, hi, int, "an integer")
 
 
 def q_float(req: ApiRequest, name: str, default: float, lo: float, hi: float) -> float:
+    return _q_number(req, name, default, lo, hi, float, "a number")
+
+
+def _q_number(
+    req: ApiRequest, name: str, default: N, lo: N, hi: N, parse: Callable[[str], N], noun: str
+) -> N:
     raw = q_str(req, name)
     if raw is None:
         return default
     try:
-        value = float(raw)
+        value = parse(raw)
     except ValueError:
-        raise validation([(name, f"Expected a number between {lo} and {hi}.")]) from None
+        raise validation([(name, f"Expected {noun} between {lo} and {hi}.")]) from None
     if not (math.isfinite(value) and lo <= value <= hi):
         raise validation([(name, f"Must be between {lo} and {hi}.")])
     return value
@@ -89,6 +84,18 @@ def q_enum_list(req: ApiRequest, name: str, allowed: Sequence[str]) -> list[str]
     return values
 
 
+def client_uuid(kind: ids.Kind, raw: str, path: str) -> str:
+    """A client-minted id: a UUID, with or without its prefix (422 otherwise)."""
+    value = ids.decode_uuid(kind, raw)
+    if value is None:
+        raise validation([(path, uuid_message(kind))])
+    return value
+
+
+def uuid_message(kind: ids.Kind) -> str:
+    return f"Expected a UUID (optionally {ids.PREFIXES[kind]}_-prefixed)."
+
+
 def parse_instant(value: str, path: str, *, allow_date: bool) -> datetime:
     """An ISO-8601 instant. Date-only is a VALIDATION error unless `allow_date` (then it means 00:00Z)."""
     if DATE_ONLY.match(value):
@@ -109,44 +116,6 @@ def parse_instant(value: str, path: str, *, allow_date: bool) -> datetime:
             raise validation([(path, "Datetime needs a timezone (use a Z suffix).")])
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-
-def encode_cursor(offset: int, bind: str) -> str:
-    raw = json.dumps({"offset": offset, "q": bind}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(raw: str | None, bind: str) -> int:
-    """Offset behind an opaque cursor; a cursor that is malformed or from another query is a 422."""
-    if raw is None:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"=" * (-len(raw) % 4)))
-        offset = data["offset"]
-        same_query = data["q"] == bind
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise validation([("cursor", "Malformed cursor.")]) from None
-    if not isinstance(offset, int) or offset < 0 or not same_query:
-        raise validation([("cursor", "Cursor does not belong to this query.")])
-    return offset
-
-
-def paginate(
-    items: list[T], req: ApiRequest, *, bind: str, default_limit: int, max_limit: int
-) -> dict[str, Any]:
-    """`{"items", "nextCursor"}` over an already filtered and sorted list (items not yet rendered)."""
-    limit = q_int(req, "limit", default_limit, 1, max_limit)
-    offset = decode_cursor(q_str(req, "cursor"), bind)
-    page = items[offset : offset + limit]
-    more = offset + limit < len(items)
-    return {"items": page, "nextCursor": encode_cursor(offset + limit, bind) if more else None}
-
-
-def query_bind(req: ApiRequest, ignore: Iterable[str] = ("cursor", "limit")) -> str:
-    """What a cursor is bound to: the path plus every filter and the sort."""
-    skip = set(ignore)
-    parts = sorted((k, tuple(v)) for k, v in req.query.items() if k not in skip)
-    return json.dumps([req.path, parts])
 
 
 class BodyReader:
@@ -208,10 +177,10 @@ class BodyReader:
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             self.issues.append((self._path(name), f"Expected an integer between {lo} and {hi}."))
             return default
-        return value
+        return int(value)
 
     def enum(
-        self, name: str, allowed: Sequence[str], *, default: str | None = None, required: bool = False
+        self, name: str, allowed: Sequence[str | None], *, default: str | None = None, required: bool = False
     ) -> Any:
         value = self._get(name, required)
         if value is _MISSING:

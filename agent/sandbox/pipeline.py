@@ -9,24 +9,31 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from agent.logging import get_logger
-from agent.sandbox import admin, ids, routes
+from agent.sandbox import ids, lifecycle, routes
+from agent.sandbox.auth import authenticate
+from agent.sandbox.clock import Clock
 from agent.sandbox.context import ApiRequest, ApiResponse
 from agent.sandbox.errors import ApiError, conflict, not_found
-from agent.sandbox.faults import NO_FAULTS, FaultPlan, drift_body, malformed_body
-from agent.sandbox.idempotency import StoredResponse, fingerprint
-from agent.sandbox.scenario import API_KEY_RE
-from agent.sandbox.witness import Outcome
-
-if TYPE_CHECKING:
-    from agent.sandbox.sandbox import Sandbox
+from agent.sandbox.faults import NO_FAULTS, FaultInjector, FaultPlan, drift_body, malformed_body
+from agent.sandbox.idempotency import IdempotencyStore, StoredResponse, fingerprint
+from agent.sandbox.ratelimit import RateLimiter
+from agent.sandbox.state import SandboxState
+from agent.sandbox.witness import Outcome, WitnessLog
 
 log = get_logger(__name__)
 INJECTED_CODES = {500: "INTERNAL", 502: "BAD_GATEWAY", 503: "UNAVAILABLE", 504: "GATEWAY_TIMEOUT"}
 Wait = Callable[[float], bool]
+PATH_FACTS: tuple[tuple[str, ids.Kind, str], ...] = (
+    ("containerId", "container", "container_id"),
+    ("projectId", "project", "project_id"),
+    ("jobId", "job", "job_id"),
+)
+AdminHandler = Callable[[str, str, dict[str, list[str]], bytes], tuple[int, Any]]
+"""(method, path, query, raw body) -> (status, JSON body) for `/_sandbox/*`."""
 
 
 @dataclass(frozen=True)
@@ -57,22 +64,29 @@ def json_reply(status: int, body: Any, headers: dict[str, str]) -> Reply:
     return Reply(status, {**headers, "Content-Type": "application/json; charset=utf-8"}, payload)
 
 
-def authenticate(headers: dict[str, str], allowed: frozenset[str]) -> tuple[str, str]:
-    """(key, key id). `X-Api-Key` wins over `Authorization: Bearer` when both are sent (§1.3)."""
-    key = headers.get("x-api-key", "").strip()
-    if not key:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        key = token.strip() if scheme.lower() == "bearer" else ""
-    if not key:
-        raise ApiError(401, "UNAUTHENTICATED", "Missing API key: send Authorization: Bearer lp_test_...")
-    if not API_KEY_RE.match(key) or (allowed and key not in allowed):
-        raise ApiError(401, "UNAUTHENTICATED", "Invalid API key (the sandbox accepts lp_test_ keys only).")
-    return key, key.split("_")[2]
-
-
 class Pipeline:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    """Every collaborator is passed in; `state` is a callable because a reset swaps the state."""
+
+    def __init__(
+        self,
+        *,
+        state: Callable[[], SandboxState],
+        clock: Clock,
+        api_keys: frozenset[str],
+        limiter: RateLimiter,
+        injector: FaultInjector,
+        idempotency: IdempotencyStore,
+        witness: WitnessLog,
+        admin: AdminHandler,
+    ) -> None:
+        self._state = state
+        self._clock = clock
+        self._api_keys = api_keys
+        self._limiter = limiter
+        self._injector = injector
+        self._idempotency = idempotency
+        self._witness_log = witness
+        self._admin = admin
         self._answered: Counter[tuple[str, int]] = Counter()
         self._answered_lock = threading.Lock()
 
@@ -83,12 +97,12 @@ class Pipeline:
 
     def handle(self, raw: RawRequest, wait: Wait) -> Reply:
         """Never raises: a sandbox bug becomes a 500 envelope (and a log line), not a dropped socket."""
-        request_id = ids.request_id()
+        request_id = ids.encode("request", ids.ulid())
         split = urlsplit(raw.target)
         query = parse_qs(split.query, keep_blank_values=True)
         try:
             if split.path.startswith("/_sandbox"):
-                status, body = admin.handle(self.sandbox, raw.method, split.path, query, raw.body)
+                status, body = self._admin(raw.method, split.path, query, raw.body)
                 return json_reply(status, body, {"X-Request-Id": request_id})
             return self._api(raw, split.path, query, request_id, wait)
         except Exception:
@@ -99,13 +113,12 @@ class Pipeline:
     def _api(
         self, raw: RawRequest, path: str, query: dict[str, list[str]], request_id: str, wait: Wait
     ) -> Reply:
-        sandbox = self.sandbox
         found = routes.match(raw.method, path)
         route, params = found if found else (None, {})
         endpoint_class = route.endpoint_class if route else routes.default_class(raw.method)
         headers = {"X-Request-Id": request_id, "X-RateLimit-Endpoint-Class": endpoint_class}
         req = ApiRequest(
-            raw.method, path, query, raw.headers, raw.body, request_id, sandbox.now(), params=params
+            raw.method, path, query, raw.headers, raw.body, request_id, self._clock(), params=params
         )
         mutation = raw.method in routes.MUTATING_METHODS
         if mutation:
@@ -113,25 +126,26 @@ class Pipeline:
         idempotency_key = raw.headers.get("idempotency-key") if mutation else None
         plan: FaultPlan = NO_FAULTS
         try:
-            api_key, req.api_key_id = authenticate(raw.headers, sandbox.api_keys)
-            if sandbox.faults.kill_switch:
+            api_key, req.api_key_id = authenticate(raw.headers, self._api_keys)
+            faults = self._injector.config
+            if faults.kill_switch:
                 raise ApiError(503, "KILL_SWITCH", "API access for this key is suspended (kill switch).")
             if route is None:
                 raise not_found(f"No route for {raw.method} {path}.")
-            decision = sandbox.limiter.check(api_key, endpoint_class, req.now)
+            decision = self._limiter.check(api_key, endpoint_class, req.now)
             headers.update(decision.headers())
             if not decision.allowed:
                 raise _rate_limited(decision.retry_after_s, f"Rate limit for {endpoint_class} exceeded.")
-            plan = sandbox.injector.plan(raw.method, path)
+            plan = self._injector.plan(raw.method, path)
             if plan.delay_s and wait(plan.delay_s):
                 return RESET
             if plan.reset:
                 self._witness(req, route, idempotency_key, 0, "reset")
                 return RESET
             if plan.status_5xx is not None:
-                raise _injected_5xx(plan.status_5xx, sandbox.faults.retry_after_s)
+                raise _injected_5xx(plan.status_5xx, faults.retry_after_s)
             if plan.reject_429:
-                raise _rate_limited(sandbox.faults.retry_after_s, "Rate limited (injected fault).")
+                raise _rate_limited(faults.retry_after_s, "Rate limited (injected fault).")
             response = self._run(req, route, api_key, idempotency_key)
         except ApiError as err:
             response = ApiResponse(err.status, err.envelope(request_id), err.headers)
@@ -139,7 +153,7 @@ class Pipeline:
             self._witness(
                 req, route, idempotency_key, response.status, plan.blocks or ("late" if plan.late else None)
             )
-        if plan.late and wait(sandbox.faults.late_delay_s):
+        if plan.late and wait(self._injector.config.late_delay_s):
             return RESET
         with self._answered_lock:
             self._answered[(endpoint_class, response.status)] += 1
@@ -149,7 +163,7 @@ class Pipeline:
         self, req: ApiRequest, route: routes.Route, api_key: str, idempotency_key: str | None
     ) -> ApiResponse:
         """Idempotency-Key replay/conflict around the handler; transient answers are never stored."""
-        store = self.sandbox.idempotency
+        store = self._idempotency
         scope = (api_key, f"{req.method} {route.template}", idempotency_key) if idempotency_key else None
         if scope is not None:
             begin = store.begin(scope, fingerprint(req.body), req.now)
@@ -180,10 +194,10 @@ class Pipeline:
         return response
 
     def _call(self, req: ApiRequest, route: routes.Route) -> ApiResponse:
-        state = self.sandbox.state
+        state = self._state()
         try:
             with state.lock:
-                state.settle()
+                lifecycle.settle(state)
                 return route.handler(req, state)
         except ApiError as err:
             return ApiResponse(err.status, err.envelope(req.request_id), err.headers)
@@ -199,7 +213,7 @@ class Pipeline:
         self, req: ApiRequest, route: routes.Route | None, key: str | None, status: int, fault: str | None
     ) -> None:
         facts = req.witness
-        self.sandbox.witness.record(
+        self._witness_log.record(
             at=req.now,
             request_id=req.request_id,
             method=req.method,
@@ -231,13 +245,9 @@ class Pipeline:
 
 def _prefill_facts(req: ApiRequest) -> None:
     """Witness facts readable without running the handler, so faulted requests can be found too."""
-    for param, prefix, fact in (
-        ("containerId", "cnt", "container_id"),
-        ("projectId", "prj", "project_id"),
-        ("jobId", "job", "job_id"),
-    ):
+    for param, kind, fact in PATH_FACTS:
         if param in req.params:
-            req.note(**{fact: f"{prefix}_{ids.bare(req.params[param], prefix)}"})
+            req.note(**{fact: ids.normalise(kind, req.params[param])})
     try:
         body = json.loads(req.body) if req.body.strip() else None
     except (ValueError, UnicodeDecodeError):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+from agent.sandbox.scenario_schema import RateLimits
 
 READ_LIGHT = "read-light"
 WRITE_LIGHT = "write-light"
@@ -37,6 +39,26 @@ TIERS = {
     "partner": RateLimitTier("partner", 6_000, 3_000, 300, 500_000),
     "disabled": RateLimitTier("disabled", None, None, None, None, None),
 }
+
+
+def tier_from_scenario(spec: RateLimits) -> RateLimitTier:
+    """The scenario's `rateLimits`: a named tier (its daily cap and running-jobs cap may be overridden)
+    or custom numbers."""
+    if spec.tier == "custom":
+        return RateLimitTier(
+            "custom",
+            spec.read_light,
+            spec.write_light,
+            spec.long_running,
+            spec.daily_write,
+            spec.concurrent_jobs,
+        )
+    base = resolve_tier(spec.tier)
+    if base.name == "disabled":
+        return base
+    return replace(
+        base, daily_write=spec.daily_write or base.daily_write, concurrent_jobs=spec.concurrent_jobs
+    )
 
 
 def resolve_tier(spec: str | RateLimitTier | None) -> RateLimitTier:
@@ -118,6 +140,10 @@ class RateLimiter:
                 daily = (api_key, "daily-write", start)
                 self._counts[daily] = self._counts.get(daily, 0) + 1
             return decision
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
 
     def _forget_old(self, now: datetime) -> None:
         day_start, _ = window_bounds(now, DAY_S)

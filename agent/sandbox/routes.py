@@ -7,7 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.sandbox.context import ApiRequest, ApiResponse
-from agent.sandbox.endpoints import account, content, insights, jobs, projects
+from agent.sandbox.endpoints import (
+    account,
+    ads_content,
+    ads_metrics,
+    clones,
+    containers,
+    generation,
+    jobs,
+    metrics,
+    projects,
+    recommendations,
+    review,
+    top_performers,
+)
 from agent.sandbox.ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
 from agent.sandbox.state import SandboxState
 
@@ -35,34 +48,32 @@ ROUTES = (
     Route("GET", "/v1/projects", READ_LIGHT, projects.list_projects),
     Route("GET", "/v1/projects/{projectId}", READ_LIGHT, projects.get_project),
     Route("PATCH", "/v1/projects/{projectId}", WRITE_LIGHT, projects.patch_project, "project_update"),
-    Route("GET", "/v1/projects/{projectId}/metrics", READ_LIGHT, insights.metrics),
-    Route("GET", "/v1/projects/{projectId}/top-performers", READ_LIGHT, insights.top_performers),
-    Route("GET", "/v1/projects/{projectId}/ads-content", READ_LIGHT, insights.list_ads_content),
+    Route("GET", "/v1/projects/{projectId}/metrics", READ_LIGHT, metrics.metrics),
+    Route("GET", "/v1/projects/{projectId}/top-performers", READ_LIGHT, top_performers.top_performers),
+    Route("GET", "/v1/projects/{projectId}/ads-content", READ_LIGHT, ads_content.list_ads_content),
     Route(
         "PATCH",
         "/v1/projects/{projectId}/ads-content/{adsContentId}",
         WRITE_LIGHT,
-        insights.patch_ads_content,
+        ads_content.patch_ads_content,
         "ads_content_override",
     ),
-    Route("GET", "/v1/projects/{projectId}/ads-metrics", READ_LIGHT, insights.ads_metrics),
-    Route("GET", "/v1/projects/{projectId}/recommendations", READ_LIGHT, insights.recommendations),
-    Route("POST", "/v1/projects/{projectId}/content", LONG_RUNNING, content.generate, "generate"),
-    Route("GET", "/v1/projects/{projectId}/content", READ_LIGHT, content.list_containers),
+    Route("GET", "/v1/projects/{projectId}/ads-metrics", READ_LIGHT, ads_metrics.ads_metrics),
+    Route("GET", "/v1/projects/{projectId}/recommendations", READ_LIGHT, recommendations.recommendations),
+    Route("POST", "/v1/projects/{projectId}/content", LONG_RUNNING, generation.generate, "generate"),
+    Route("GET", "/v1/projects/{projectId}/content", READ_LIGHT, containers.list_containers),
     Route(
         "POST",
         "/v1/projects/{projectId}/content/clone-from-post",
         LONG_RUNNING,
-        content.clone_from_post_in_project,
+        clones.clone_from_post_in_project,
         "clone",
     ),
-    Route(
-        "POST", "/v1/content/{containerId}/clone-from-post", LONG_RUNNING, content.clone_from_post, "clone"
-    ),
-    Route("GET", "/v1/content/{containerId}", READ_LIGHT, content.get_container),
-    Route("GET", "/v1/content/{containerId}/progress", READ_LIGHT, content.container_progress),
-    Route("POST", "/v1/content/{containerId}/approve", WRITE_LIGHT, content.approve, "approve"),
-    Route("POST", "/v1/content/{containerId}/reject", WRITE_LIGHT, content.reject, "reject"),
+    Route("POST", "/v1/content/{containerId}/clone-from-post", LONG_RUNNING, clones.clone_from_post, "clone"),
+    Route("GET", "/v1/content/{containerId}", READ_LIGHT, containers.get_container),
+    Route("GET", "/v1/content/{containerId}/progress", READ_LIGHT, containers.container_progress),
+    Route("POST", "/v1/content/{containerId}/approve", WRITE_LIGHT, review.approve, "approve"),
+    Route("POST", "/v1/content/{containerId}/reject", WRITE_LIGHT, review.reject, "reject"),
     Route("GET", "/v1/jobs/{jobId}", READ_LIGHT, jobs.get_job),
     Route("POST", "/v1/jobs/{jobId}/cancel", WRITE_LIGHT, jobs.cancel_job, "job_cancel"),
 )

@@ -1,44 +1,29 @@
-"""The in-process facade: build a simulated Layers org from a scenario and serve it over HTTP."""
+"""The in-process facade: build a simulated Layers org from a scenario and serve it over HTTP.
+
+This is the one place that wires the parts together: the pipeline and the admin endpoints get
+their collaborators from here and know nothing of this class.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+from agent.sandbox import admin, ids, lifecycle
 from agent.sandbox.clock import Clock, JobClock, ManualClock, iso, system_clock
 from agent.sandbox.faults import FaultConfig, FaultInjector
 from agent.sandbox.idempotency import IdempotencyStore
+from agent.sandbox.loader import build_state
 from agent.sandbox.pipeline import Pipeline
-from agent.sandbox.ratelimit import RateLimiter, RateLimitTier, resolve_tier
-from agent.sandbox.scenario import DEMO_SCENARIO_PATH, RateLimits, Scenario, load_scenario
+from agent.sandbox.ratelimit import RateLimiter, RateLimitTier, resolve_tier, tier_from_scenario
+from agent.sandbox.scenario import DEMO_SCENARIO_PATH, load_scenario
+from agent.sandbox.scenario_schema import Scenario
 from agent.sandbox.server import SandboxServer
-from agent.sandbox.state import SandboxState
+from agent.sandbox.state import JobSettings, SandboxState
 from agent.sandbox.witness import WitnessLog
-
-
-def tier_from_scenario(spec: RateLimits) -> RateLimitTier:
-    if spec.tier == "custom":
-        return RateLimitTier(
-            "custom",
-            spec.read_light,
-            spec.write_light,
-            spec.long_running,
-            spec.daily_write,
-            spec.concurrent_jobs,
-        )
-    base = resolve_tier(spec.tier)
-    if base.name == "disabled":
-        return base
-    return RateLimitTier(
-        base.name,
-        base.read_light,
-        base.write_light,
-        base.long_running,
-        spec.daily_write or base.daily_write,
-        spec.concurrent_jobs,
-    )
 
 
 class Sandbox:
@@ -83,7 +68,16 @@ class Sandbox:
         self.job_clock.set_stalled(self.injector.config.stall_jobs)
         self._lock = threading.Lock()
         self.state = self._fresh_state()
-        self.pipeline = Pipeline(self)
+        self.pipeline = Pipeline(
+            state=lambda: self.state,
+            clock=self.clock,
+            api_keys=self.api_keys,
+            limiter=self.limiter,
+            injector=self.injector,
+            idempotency=self.idempotency,
+            witness=self.witness,
+            admin=partial(admin.handle, self),
+        )
 
     @classmethod
     def from_demo(cls, **kwargs: Any) -> Sandbox:
@@ -91,12 +85,11 @@ class Sandbox:
         return cls(load_scenario(DEMO_SCENARIO_PATH), **kwargs)
 
     def _fresh_state(self) -> SandboxState:
-        return SandboxState(
-            scenario=self.scenario,
+        return build_state(
+            self.scenario,
             clock=self.clock,
             job_clock=self.job_clock,
-            concurrent_jobs=self.concurrent_jobs,
-            job_duration_scale=self.job_duration_scale,
+            job_settings=JobSettings(self.scenario.jobs, self.job_duration_scale, self.concurrent_jobs),
             rate_limit_tier=self.tier.name,
         )
 
@@ -128,7 +121,7 @@ class Sandbox:
                 self.state = new_state
             self.witness.clear()
             self.idempotency.clear()
-            self.limiter = RateLimiter(self.tier)
+            self.limiter.clear()
             self.injector.configure(self.injector.config)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
@@ -139,7 +132,7 @@ class Sandbox:
         """A summary for GET /_sandbox/state: customers (with sandbox-only stage), jobs, containers."""
         state = self.state
         with state.lock:
-            state.settle()
+            lifecycle.settle(state)
             at = state.job_clock.now()
             return {
                 "now": iso(self.now()),
@@ -147,14 +140,14 @@ class Sandbox:
                 "faults": self.faults.to_dict(),
                 "projects": [
                     {
-                        "id": f"prj_{p.id}",
+                        "id": ids.encode("project", p.id),
                         "name": p.name,
                         "customerExternalId": p.customer_external_id,
                         "stage": p.stage,
                         "requiresApproval": p.requires_approval,
                         "postCount": len(state.visible_posts(p.id)),
                         "priorClones": {
-                            f"pp_{post.id}": post.prior_clones
+                            ids.encode("post", post.id): post.prior_clones
                             for post in state.visible_posts(p.id)
                             if post.prior_clones
                         },
@@ -163,23 +156,23 @@ class Sandbox:
                 ],
                 "jobs": [
                     {
-                        "jobId": f"job_{job.id}",
+                        "jobId": ids.encode("job", job.id),
                         "kind": job.kind,
                         "status": job.status(at),
-                        "projectId": f"prj_{job.project_id}",
-                        "containerIds": [f"cnt_{c}" for c in job.container_ids],
-                        "sourcePostId": f"pp_{job.source_post_id}" if job.source_post_id else None,
+                        "projectId": ids.encode("project", job.project_id),
+                        "containerIds": [ids.encode("container", c) for c in job.container_ids],
+                        "sourcePostId": ids.encode("post", job.source_post_id),
                     }
                     for job in state.jobs.values()
                 ],
                 "containers": [
                     {
-                        "id": f"cnt_{c.id}",
-                        "projectId": f"prj_{c.project_id}",
-                        "status": state.container_status(c),
+                        "id": ids.encode("container", c.id),
+                        "projectId": ids.encode("project", c.project_id),
+                        "status": lifecycle.container_status(state, c),
                         "approvalStatus": c.approval_status,
                         "origin": c.origin,
-                        "sourcePostId": f"pp_{c.source_post_id}" if c.source_post_id else None,
+                        "sourcePostId": ids.encode("post", c.source_post_id),
                     }
                     for c in state.containers.values()
                 ],

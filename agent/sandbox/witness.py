@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from agent.sandbox.ids import strip_any_prefix
+from agent.sandbox.ids import comparison_key
 
 
 class Outcome(StrEnum):
@@ -72,9 +72,7 @@ class _Filters:
 
     def match(self, entry: WitnessEntry) -> bool:
         def same(wanted: str | None, actual: str | None) -> bool:
-            return wanted is None or (
-                actual is not None and strip_any_prefix(wanted) == strip_any_prefix(actual)
-            )
+            return wanted is None or (actual is not None and comparison_key(wanted) == comparison_key(actual))
 
         return (
             (self.kind is None or entry.kind == self.kind)

@@ -7,6 +7,7 @@ from datetime import time
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.domain.records import CustomerRecord
@@ -16,6 +17,10 @@ from agent.store.models import Customer
 
 class CustomerNotFound(LookupError):
     """No customer matches the given name, external id, project id or numeric id."""
+
+
+class CustomerExists(ValueError):
+    """A customer with this project id, name or external id is already registered."""
 
 
 def add(
@@ -42,8 +47,12 @@ def add(
         threshold_overrides=dict(threshold_overrides or {}),
         auto_approve_kinds=list(auto_approve_kinds),
     )
-    session.add(customer)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(customer)
+            session.flush()
+    except IntegrityError:
+        raise CustomerExists("a customer with this project id, name or external id already exists") from None
     return customer
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -42,6 +42,11 @@ class Database:
     @classmethod
     def from_url(cls, database_url: str) -> Database:
         return cls(make_engine(database_url))
+
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query (the container healthcheck)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -39,6 +39,11 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def all_decisions(session: Session) -> list[Decision]:
+    """Every decision, by customer then in order (the demo prints them all)."""
+    return list(session.scalars(select(Decision).order_by(Decision.customer_id, Decision.id)))
+
+
 def customer_names(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Customer.id, Customer.name)).tuples().all())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from agent.loops import catalog, consent, job_poller, scheduling
+from agent.loops import catalog, job_poller, scheduling
 from agent.loops.runner import RunOutcome
 from agent.worker import runtime
 
@@ -34,10 +34,7 @@ def dispatch() -> int:
 def sweep() -> int:
     """Resend what a crashed dispatcher left unsent and hand on runs whose worker died, then finish approved
     actions whose execution was cut short (each on its own, so one bad row cannot stop the resends)."""
-    services = runtime.services()
-    resent = scheduling.sweep(services, send=send_run)
-    consent.execute_approved(services)
-    return resent
+    return scheduling.sweep_tick(runtime.services(), send=send_run)
 
 
 @shared_task(name="agent.poll_jobs", acks_late=True)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-
 revision: str = "daf4c47baf75"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -68,7 +68,7 @@ def upgrade() -> None:
     ):
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("loop", sa.String(length=32), nullable=True))
-        op.execute(f"UPDATE {table} SET loop = {backfill}")  # noqa: S608 - module constants only
+        op.execute(f"UPDATE {table} SET loop = {backfill}")
         with op.batch_alter_table(table) as batch:
             batch.alter_column("loop", existing_type=sa.String(length=32), nullable=False)
     for table, columns in CHECKS.items():

@@ -57,7 +57,6 @@ def services(
     )
     client = LayersClient.from_settings(settings)
     built = Services(settings=settings, db=db, client=client, clock=clock)
-    with db.session() as session:
-        register(session, sandbox[0].scenario)
+    register(db, sandbox[0].scenario)
     yield built
     client.close()

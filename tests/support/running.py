@@ -14,7 +14,9 @@ from agent.store import customers, runs
 from agent.store.models import Base, Clone, Decision
 
 
-def run_today(services: Services, customer_ref: str, loop: LoopName = LoopName.PUBLISH_TO_LEARN) -> RunOutcome:
+def run_today(
+    services: Services, customer_ref: str, loop: LoopName = LoopName.PUBLISH_TO_LEARN
+) -> RunOutcome:
     """Create (or find) today's run for the customer and execute it like a worker would."""
     with services.db.session() as session:
         customer = customers.find(session, ref=customer_ref)

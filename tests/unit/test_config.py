@@ -1,6 +1,10 @@
+import dataclasses
+
 import pytest
 
-from agent.config import ConfigError, load_settings
+from agent.config import ConfigError, Settings, load_settings
+from agent.rules.health import HEALTH_RANGES, HealthThresholds
+from agent.rules.thresholds import THRESHOLD_RANGES, Thresholds
 
 
 def test_defaults_follow_the_docs():
@@ -52,3 +56,48 @@ def test_the_key_never_shows_in_repr(monkeypatch):
     settings = load_settings(_env_file=None)
     assert "SENTINEL" not in repr(settings)
     assert "SENTINEL" not in str(settings.model_dump())
+
+
+def _bounds(field_info):
+    """(default, ge, gt, le) of a pydantic field, read from its constraint metadata."""
+    found = {"ge": None, "gt": None, "le": None}
+    for item in field_info.metadata:
+        for name in found:
+            if getattr(item, name, None) is not None:
+                found[name] = getattr(item, name)
+    return field_info.default, found["ge"], found["gt"], found["le"]
+
+
+@pytest.mark.parametrize(
+    ("owner", "ranges", "prefix"),
+    [(Thresholds, THRESHOLD_RANGES, ""), (HealthThresholds, HEALTH_RANGES, "health_")],
+    ids=["thresholds", "health"],
+)
+def test_every_tunable_setting_takes_its_default_and_range_from_the_rules(owner, ranges, prefix):
+    fields = Settings.model_fields
+    for f in dataclasses.fields(owner):
+        setting = fields[f"{prefix}{f.name}"]
+        bound = ranges[f.name]
+        expected = (
+            f.default,
+            None if bound.lo_open else bound.lo,
+            bound.lo if bound.lo_open else None,
+            bound.hi,
+        )
+        assert _bounds(setting) == expected, f.name
+        assert setting.annotation is type(f.default), f.name
+
+
+def test_settings_and_overrides_refuse_the_same_out_of_range_value():
+    with pytest.raises(ConfigError, match="MAX_CLONES_PER_SOURCE"):
+        load_settings(_env_file=None, max_clones_per_source=10)
+    with pytest.raises(ValueError, match=r"'max_clones_per_source' must be >= 1 and <= 5, got 10"):
+        load_settings(_env_file=None).thresholds().with_overrides({"max_clones_per_source": 10})
+
+
+def test_the_fleet_thresholds_come_from_the_settings():
+    settings = load_settings(_env_file=None, min_views=80, breakout_multiple=3)
+    assert settings.thresholds() == Thresholds(min_views=80, breakout_multiple=3.0)
+    assert load_settings(_env_file=None, health_score_drop_ratio=0.5).health_thresholds() == HealthThresholds(
+        score_drop_ratio=0.5
+    )

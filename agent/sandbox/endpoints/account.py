@@ -8,7 +8,7 @@ from agent.sandbox.state import SandboxState
 
 
 def whoami(req: ApiRequest, state: SandboxState) -> ApiResponse:
-    org = state.scenario.organization
+    org = state.organization
     return ApiResponse(
         200,
         {
@@ -18,7 +18,7 @@ def whoami(req: ApiRequest, state: SandboxState) -> ApiResponse:
             "parentOrganizationId": None,
             "scopes": ["*"],
             "rateLimitTier": state.rate_limit_tier,
-            "apiKeyId": f"key_{ids.derived_uuid('api-key', req.api_key_id)}",
+            "apiKeyId": ids.encode("api_key", ids.derived_uuid("api-key", req.api_key_id)),
             "creditBalance": org.credit_balance,
         },
     )
@@ -26,11 +26,11 @@ def whoami(req: ApiRequest, state: SandboxState) -> ApiResponse:
 
 def credits(req: ApiRequest, state: SandboxState) -> ApiResponse:
     """Sandbox keys burn no credits (Gen-B sandbox), so the wallet never moves."""
-    balance = state.scenario.organization.credit_balance
+    balance = state.organization.credit_balance
     return ApiResponse(
         200,
         {
-            "organizationId": state.scenario.organization.id,
+            "organizationId": state.organization.id,
             "balance": balance,
             "available": balance,
             "includedRemaining": balance,

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from agent.sandbox import ids
 from agent.sandbox.context import ApiRequest, ApiResponse
-from agent.sandbox.errors import ApiError, not_found
-from agent.sandbox.jobs import Job, etag, etag_matches
+from agent.sandbox.errors import ApiError
+from agent.sandbox.jobs import etag, etag_matches
 from agent.sandbox.state import SandboxState
 from agent.sandbox.witness import Outcome
 
 
-def _job(req: ApiRequest, state: SandboxState) -> Job:
-    job = state.jobs.get(ids.bare(req.params["jobId"], "job"))
-    if job is None:
-        raise not_found("Job not found.")
-    return job
-
-
 def get_job(req: ApiRequest, state: SandboxState) -> ApiResponse:
-    job = _job(req, state)
+    job = state.job(req.params["jobId"])
     body = job.view(state.job_clock.now(), state.job_clock.to_real)
     tag = etag(body)
     if etag_matches(req.header("if-none-match"), tag):
@@ -27,21 +20,24 @@ def get_job(req: ApiRequest, state: SandboxState) -> ApiResponse:
 
 
 def cancel_job(req: ApiRequest, state: SandboxState) -> ApiResponse:
-    job = _job(req, state)
+    job = state.job(req.params["jobId"])
     at = state.job_clock.now()
+    job_id = ids.encode("job", job.id)
     req.note(
-        job_id=f"job_{job.id}", project_id=f"prj_{job.project_id}", container_id=f"cnt_{job.container_ids[0]}"
+        job_id=job_id,
+        project_id=ids.encode("project", job.project_id),
+        container_id=ids.encode("container", job.container_ids[0]),
     )
     verdict = job.request_cancel(at)
     if verdict == "terminal":
         reason = f"ALREADY_{job.final_status.upper()}"
-        return ApiResponse(200, {"jobId": f"job_{job.id}", "accepted": False, "reason": reason})
+        return ApiResponse(200, {"jobId": job_id, "accepted": False, "reason": reason})
     if verdict == "refused":
         raise ApiError(
             409,
             "CONFLICT",
             "Job cannot be canceled during this stage.",
-            {"subcode": "JOB_CANCEL_UNAVAILABLE", "jobId": f"job_{job.id}", "stage": job.stage(at)},
+            {"subcode": "JOB_CANCEL_UNAVAILABLE", "jobId": job_id, "stage": job.stage(at)},
         )
     req.outcome = Outcome.APPLIED if verdict == "accepted" else Outcome.REPLAYED
-    return ApiResponse(202, {"jobId": f"job_{job.id}", "accepted": True})
+    return ApiResponse(202, {"jobId": job_id, "accepted": True})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,40 +10,41 @@ from agent.sandbox import ids
 from agent.sandbox.clock import iso
 from agent.sandbox.context import ApiRequest, ApiResponse
 from agent.sandbox.errors import conflict, validation
-from agent.sandbox.params import BodyReader, paginate, q_enum, q_str, query_bind
-from agent.sandbox.state import ProjectRec, SandboxState
+from agent.sandbox.pagination import QueryCursor, paginate
+from agent.sandbox.params import BodyReader, q_enum, q_str, uuid_message
+from agent.sandbox.records import ProjectRec
+from agent.sandbox.state import SandboxState
 from agent.sandbox.witness import Outcome
 
 BRAND_VOICES = ("authentic", "witty", "professional", "warm", "casual", "educational")
 TARGET_GENDERS = ("all", "female", "male")
-CREATE_FIELDS = (
-    "name",
-    "timezone",
-    "customerExternalId",
-    "ownerEmail",
-    "primaryLanguage",
-    "appName",
-    "appDescription",
-    "tagline",
-    "brandVoice",
-    "targetGender",
-    "metadata",
+# Fields create and PATCH both take: body key -> (record attribute, how it is read).
+SHARED_FIELDS: dict[str, tuple[str, Callable[[BodyReader, str], Any]]] = {
+    "ownerEmail": ("owner_email", lambda r, key: r.string(key, min_len=3, max_len=320)),
+    "primaryLanguage": ("primary_language", lambda r, key: r.string(key, min_len=2, max_len=35)),
+    "customerExternalId": ("customer_external_id", lambda r, key: r.string(key, min_len=1, max_len=255)),
+    "appName": ("app_name", lambda r, key: r.string(key, min_len=3, max_len=30, nullable=True)),
+    "appDescription": (
+        "app_description",
+        lambda r, key: r.string(key, min_len=100, max_len=1000, nullable=True),
+    ),
+    "tagline": ("tagline", lambda r, key: r.string(key, max_len=80)),
+    "brandVoice": ("brand_voice", lambda r, key: r.enum(key, BRAND_VOICES)),
+    "targetGender": ("target_gender", lambda r, key: r.enum(key, TARGET_GENDERS)),
+    "metadata": ("metadata", lambda r, key: r.obj(key, nullable=True)),
+}
+CREATE_FIELDS = ("name", "timezone", "id", *SHARED_FIELDS)
+PATCH_FIELDS = ("name", "status", "timezone", "brand", *SHARED_FIELDS)
+LIST_ITEM_FIELDS = (
     "id",
-)
-PATCH_FIELDS = (
     "name",
     "status",
-    "ownerEmail",
+    "customerExternalId",
     "timezone",
     "primaryLanguage",
-    "customerExternalId",
-    "appName",
-    "appDescription",
-    "tagline",
-    "brandVoice",
-    "targetGender",
-    "metadata",
-    "brand",
+    "ownerEmail",
+    "createdAt",
+    "updatedAt",
 )
 READ_ONLY_FIELDS = (
     "id",
@@ -62,8 +64,8 @@ def project_json(project: ProjectRec, state: SandboxState) -> dict[str, Any]:
         1 for c in state.containers.values() if c.project_id == project.id and c.approval_status == "pending"
     )
     return {
-        "id": f"prj_{project.id}",
-        "organizationId": state.scenario.organization.id,
+        "id": ids.encode("project", project.id),
+        "organizationId": state.organization.id,
         "name": project.name,
         "status": project.status,
         "customerExternalId": project.customer_external_id,
@@ -88,18 +90,9 @@ def project_json(project: ProjectRec, state: SandboxState) -> dict[str, Any]:
     }
 
 
-def _list_item(project: ProjectRec) -> dict[str, Any]:
-    return {
-        "id": f"prj_{project.id}",
-        "name": project.name,
-        "status": project.status,
-        "customerExternalId": project.customer_external_id,
-        "timezone": project.timezone,
-        "primaryLanguage": project.primary_language,
-        "ownerEmail": project.owner_email,
-        "createdAt": iso(project.created_at),
-        "updatedAt": iso(project.updated_at),
-    }
+def _list_item(project: ProjectRec, state: SandboxState) -> dict[str, Any]:
+    full = project_json(project, state)
+    return {name: full[name] for name in LIST_ITEM_FIELDS}
 
 
 def _timezone(reader: BodyReader, required: bool) -> str | None:
@@ -114,31 +107,9 @@ def _timezone(reader: BodyReader, required: bool) -> str | None:
     return value
 
 
-def _brand_fields(reader: BodyReader) -> dict[str, Any]:
-    """Fields shared by create and PATCH; only the keys present in the body are returned."""
-    values: dict[str, Any] = {
-        "owner_email": reader.string("ownerEmail", min_len=3, max_len=320),
-        "primary_language": reader.string("primaryLanguage", min_len=2, max_len=35),
-        "customer_external_id": reader.string("customerExternalId", min_len=1, max_len=255),
-        "app_name": reader.string("appName", min_len=3, max_len=30, nullable=True),
-        "app_description": reader.string("appDescription", min_len=100, max_len=1000, nullable=True),
-        "tagline": reader.string("tagline", max_len=80),
-        "brand_voice": reader.enum("brandVoice", BRAND_VOICES),
-        "target_gender": reader.enum("targetGender", TARGET_GENDERS),
-        "metadata": reader.obj("metadata", nullable=True),
-    }
-    camel = {
-        "owner_email": "ownerEmail",
-        "primary_language": "primaryLanguage",
-        "customer_external_id": "customerExternalId",
-        "app_name": "appName",
-        "app_description": "appDescription",
-        "tagline": "tagline",
-        "brand_voice": "brandVoice",
-        "target_gender": "targetGender",
-        "metadata": "metadata",
-    }
-    return {name: value for name, value in values.items() if reader.has(camel[name])}
+def _shared_fields(reader: BodyReader) -> dict[str, Any]:
+    """The shared fields present in the body, by record attribute."""
+    return {attr: read(reader, key) for key, (attr, read) in SHARED_FIELDS.items() if reader.has(key)}
 
 
 def create_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
@@ -146,13 +117,14 @@ def create_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
     name = reader.string("name", required=True, min_len=3, max_len=30)
     timezone = _timezone(reader, required=True)
     raw_id = reader.string("id", min_len=1)
-    fields = _brand_fields(reader)
-    project_id = ids.bare(raw_id, "prj") if raw_id else ids.new_uuid()
-    if raw_id and not ids.is_uuid(project_id):
-        reader.issues.append(("id", "Expected a UUID (optionally prj_-prefixed)."))
+    fields = _shared_fields(reader)
+    given_id = ids.decode_uuid("project", raw_id) if raw_id else None
+    if raw_id and given_id is None:
+        reader.issues.append(("id", uuid_message("project")))
     reader.done()
+    project_id = given_id or ids.new_uuid()
     if project_id in state.projects:
-        raise conflict("A project with this id already exists.", projectId=f"prj_{project_id}")
+        raise conflict("A project with this id already exists.", projectId=ids.encode("project", project_id))
     project = ProjectRec(
         id=project_id,
         name=name or "",
@@ -170,7 +142,7 @@ def create_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
         setattr(project, attr, value)
     state.projects[project_id] = project
     req.outcome = Outcome.APPLIED
-    req.note(project_id=f"prj_{project_id}")
+    req.note(project_id=ids.encode("project", project_id))
     return ApiResponse(201, project_json(project, state))
 
 
@@ -186,9 +158,8 @@ def list_projects(req: ApiRequest, state: SandboxState) -> ApiResponse:
         and (external is None or p.customer_external_id == external)
     ]
     projects.sort(key=lambda p: (p.created_at, p.id), reverse=True)
-    page = paginate(projects, req, bind=query_bind(req), default_limit=25, max_limit=200)
-    page["items"] = [_list_item(p) for p in page["items"]]
-    return ApiResponse(200, page)
+    page = paginate(projects, req, QueryCursor(req), default_limit=25, max_limit=200)
+    return ApiResponse(200, page.body(lambda project: _list_item(project, state)))
 
 
 def get_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
@@ -222,7 +193,7 @@ def patch_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
     if not data:
         raise validation([("", "Provide at least one field to update.")])
     reader = BodyReader(data, PATCH_FIELDS)
-    updates = _brand_fields(reader)
+    updates = _shared_fields(reader)
     if reader.has("name"):
         updates["name"] = reader.string("name", min_len=3, max_len=30)
     if reader.has("status"):
@@ -236,5 +207,5 @@ def patch_project(req: ApiRequest, state: SandboxState) -> ApiResponse:
         setattr(project, attr, value)
     project.updated_at = req.now
     req.outcome = Outcome.APPLIED
-    req.note(project_id=f"prj_{project.id}")
+    req.note(project_id=ids.encode("project", project.id))
     return ApiResponse(200, project_json(project, state))

@@ -58,8 +58,7 @@ def e2e_sandbox() -> Iterator[tuple[Sandbox, str]]:
 
 @pytest.fixture
 def stack(db, database_url, redis_url, e2e_sandbox, tmp_path) -> Iterator[Stack]:
-    with db.session() as session:
-        register(session, e2e_sandbox[0].scenario)
+    register(db, e2e_sandbox[0].scenario)
     stack = Stack(database_url, redis_url, e2e_sandbox, tmp_path, db)
     yield stack
     stack.stop_all()

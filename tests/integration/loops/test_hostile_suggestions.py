@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from agent.sandbox import DEMO_SCENARIO_PATH, Sandbox, parse_scenario
-from tests.support.running import run_today
 from tests.integration.loops.test_optimization import DENTAL, PROJECT_8, decisions_of
+from tests.support.running import run_today
 
 HOSTILE = {
     "absolute_url": "https://evil.example/v1/projects/x",

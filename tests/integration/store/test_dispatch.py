@@ -130,9 +130,14 @@ def test_optimization_waits_for_the_same_day_publish_run(db):
     now = datetime(2026, 12, 1, 15, tzinfo=UTC)
     with db.session() as session:
         create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
-        assert create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN) == 0
+        assert (
+            create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN)
+            == 0
+        )
         session.execute(Run.__table__.update().values(status="succeeded"))
-        assert create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN) > 0
+        assert (
+            create_due_runs(session, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN) > 0
+        )
 
 
 def test_runs_left_unsent_by_a_crash_are_sent_by_the_next_sweep(db):

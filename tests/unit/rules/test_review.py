@@ -3,12 +3,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.rules.optimization import AdSpend
+from agent.domain.evidence import PerformerRow, WeeklyReview
+from agent.domain.vocabulary import Action, Reason, SubjectType
+from agent.rules.ads import AdSpend
 from agent.rules.review import (
     CREATIVE_AD,
     CREATIVE_ADS_CONTENT,
     CREATIVE_TOTAL,
-    PerformerRow,
+    ReviewInputs,
+    decide_review,
     weekly_review,
 )
 
@@ -96,8 +99,9 @@ def test_an_empty_week():
 
 
 def test_evidence_is_json():
-    evidence = weekly_review(ADS, [PerformerRow("pp_1", "One", 3.0)], WINDOW).as_evidence()
+    evidence = weekly_review(ADS, [PerformerRow("pp_1", "One", 3.0)], WINDOW).to_json()
     assert json.loads(json.dumps(evidence)) == evidence
+    assert WeeklyReview.from_json(evidence) == weekly_review(ADS, [PerformerRow("pp_1", "One", 3.0)], WINDOW)
     assert evidence["window_since"] == "2026-04-13T09:00:00+00:00"
     assert evidence["window_until"] == "2026-04-20T09:00:00+00:00"
     assert [d["creative_id"] for d in evidence["drivers"]] == ["ad_4", "adc_a"]
@@ -107,3 +111,14 @@ def test_evidence_is_json():
 def test_a_reversed_window_is_rejected():
     with pytest.raises(ValueError, match="before it starts"):
         weekly_review(ADS, [], (NOW, NOW - timedelta(days=7)))
+
+
+def test_the_review_is_one_summary_about_the_customer():
+    decided = decide_review(ReviewInputs("prj_1", tuple(ADS), (), WINDOW))
+    assert (decided.action, decided.reason) == (Action.SUMMARY, Reason.WEEKLY_REVIEW)
+    assert (decided.subject.type, decided.subject.id, decided.key) == (
+        SubjectType.CUSTOMER,
+        "prj_1",
+        "summary",
+    )
+    assert decided.effect is None

@@ -85,7 +85,8 @@ def test_rule_version_of_the_defaults_is_pinned():
 @pytest.mark.parametrize("name", [field.name for field in dataclasses.fields(Thresholds)])
 def test_rule_version_changes_with_every_threshold(name):
     value = getattr(Thresholds(), name)
-    bumped = Thresholds().with_overrides({name: value + 1 if isinstance(value, int) else value * 0.9})
+    changed = (value - 1 if value > 1 else value + 1) if isinstance(value, int) else value * 0.9
+    bumped = Thresholds().with_overrides({name: changed})
     assert rule_version(bumped) != rule_version(Thresholds())
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from agent.sandbox.state import AdRec, PostRec
+from agent.sandbox.records import AdRec, PostRec
 
 DECAY_DAYS = 2.0
 ORGANIC_METRICS = (
@@ -93,10 +93,18 @@ def _share(post: PostRec, a: datetime, b: datetime, now: datetime) -> float:
 
 @dataclass
 class _Organic:
+    """Organic activity in one bucket (or a whole window); every derived metric comes from these four."""
+
     views: float = 0.0
     engagements: float = 0.0
     watch_time_ms: float = 0.0
     published: int = 0
+
+    def add(self, other: _Organic) -> None:
+        self.views += other.views
+        self.engagements += other.engagements
+        self.watch_time_ms += other.watch_time_ms
+        self.published += other.published
 
     def values(self, metrics: Iterable[str], followers: float) -> dict[str, Any]:
         derived = {
@@ -138,10 +146,7 @@ def organic_series(
             bucket.published += int(a <= post.published_at < b)
         followers += bucket.views * 0.004
         series.append({"bucket": bucket_label(start, granularity), **bucket.values(metrics, followers)})
-        total.views += bucket.views
-        total.engagements += bucket.engagements
-        total.watch_time_ms += bucket.watch_time_ms
-        total.published += bucket.published
+        total.add(bucket)
     totals = total.values(metrics, followers)
     totals["post_count"] = sum(1 for p in posts if p.published_at < until)
     return series, totals
@@ -149,6 +154,8 @@ def organic_series(
 
 @dataclass
 class PaidTotals:
+    """Paid sums over some ad-days; the rates (cpa, roas, ctr, ...) are derived when rendered."""
+
     spend: float = 0.0
     impressions: int = 0
     clicks: int = 0
