@@ -8,21 +8,17 @@ existed: a missing field takes its default.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeAlias, Union
+from typing import Any, Self, TypeAlias
 
+from agent.domain.codec import CodecError, dump, load_fields
 from agent.domain.vocabulary import Action, Reason, Restraint, Stage, SubjectType
 
 Json: TypeAlias = dict[str, Any]
 
 
-class EvidenceError(ValueError):
-    """Stored evidence does not fit its type (a field of the wrong type, not just a missing one)."""
+EvidenceError = CodecError
 
 
 @dataclass(frozen=True)
@@ -30,23 +26,12 @@ class Evidence:
     """Base of every evidence type: a frozen dataclass that round-trips through JSON."""
 
     def to_json(self) -> Json:
-        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        data: Json = dump(self)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
-        hints = _hints(cls)
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = data.get(f.name)
-            if raw is not None:
-                values[f.name] = _load(hints[f.name], raw, f"{cls.__name__}.{f.name}")
-            elif _has_default(f):
-                values[f.name] = _default(f)
-            elif _optional(hints[f.name]):
-                values[f.name] = None
-            else:
-                raise EvidenceError(f"{cls.__name__}: field {f.name!r} is missing")
-        return cls(**values)
+        return cls(**load_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -262,99 +247,3 @@ def read_evidence(reason: str, subject_type: str | None, data: Mapping[str, Any]
     """A stored decision's evidence, typed."""
     cls = evidence_type(Reason(reason), SubjectType(subject_type or SubjectType.RUN))
     return cls.from_json(data or {})
-
-
-# ---- the codec ------------------------------------------------------------------------------------
-
-
-def _dump(value: Any) -> Any:
-    if isinstance(value, Evidence):
-        return value.to_json()
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_dump(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _dump(item) for key, item in value.items()}
-    return value
-
-
-_HINTS: dict[type[Evidence], dict[str, Any]] = {}
-
-
-def _hints(cls: type[Evidence]) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _optional(hint: Any) -> bool:
-    return typing.get_origin(hint) in (Union, types.UnionType) and type(None) in typing.get_args(hint)
-
-
-def _has_default(f: dataclasses.Field[Any]) -> bool:
-    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-
-
-def _default(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return None
-
-
-def _load(hint: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if value is None:
-            return None
-        errors = []
-        for option in options:
-            try:
-                return _load(option, value, where)
-            except EvidenceError as exc:
-                errors.append(str(exc))
-        raise EvidenceError("; ".join(errors))
-    if origin is tuple:
-        item = typing.get_args(hint)[0]
-        return tuple(_load(item, v, where) for v in _sequence(value, where))
-    if origin is list:
-        item = typing.get_args(hint)[0]
-        return [_load(item, v, where) for v in _sequence(value, where)]
-    if origin is dict:
-        value_hint = typing.get_args(hint)[1]
-        if not isinstance(value, Mapping):
-            raise EvidenceError(f"{where}: expected an object, got {type(value).__name__}")
-        return {str(k): _load(value_hint, v, where) for k, v in value.items()}
-    if isinstance(hint, type) and issubclass(hint, Evidence):
-        if not isinstance(value, Mapping):
-            raise EvidenceError(f"{where}: expected an object, got {type(value).__name__}")
-        return hint.from_json(value)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        try:
-            return hint(value)
-        except ValueError:
-            raise EvidenceError(f"{where}: {value!r} is not a {hint.__name__}") from None
-    return _scalar(hint, value, where)
-
-
-def _sequence(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise EvidenceError(f"{where}: expected a list, got {type(value).__name__}")
-    return list(value)
-
-
-def _scalar(hint: Any, value: Any, where: str) -> Any:
-    if hint is Any:
-        return value
-    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if hint is int and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if hint in (str, bool) and isinstance(value, hint):
-        return value
-    raise EvidenceError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {type(value).__name__}")

@@ -64,11 +64,3 @@ def validate_suggested_action(method: object, path: object) -> SuggestedAction:
             raise UnsafeSuggestedAction(method, path, "path has a dot segment")
     return SuggestedAction(method=method.upper(), path=path)
 
-
-def is_safe_suggested_action(method: object, path: object) -> bool:
-    """True when `validate_suggested_action` would accept the pair."""
-    try:
-        validate_suggested_action(method, path)
-    except UnsafeSuggestedAction:
-        return False
-    return True
