@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from agent.store import migrate
 from agent.store.db import Database
-from agent.store.models import Base
+from agent.store.models import VOCABULARY_TABLES, Base
 
 pytest_plugins = ("tests.support.fixtures",)
 
@@ -46,10 +46,14 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """The session database, emptied after each test (TRUNCATE skips the append-only row trigger)."""
+    """The session database, emptied after each test (TRUNCATE skips the append-only row trigger).
+
+    The vocabulary tables are reference data seeded by the migrations: they stay.
+    """
     database = Database.from_url(database_url)
     yield database
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    reference = {model.__tablename__ for model in VOCABULARY_TABLES.values()}
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in reference)
     with database.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     database.dispose()

@@ -81,7 +81,7 @@ def _dry_run(services: Services, customer_id: int, loop: LoopName) -> None:
         "would", "reason", "post", "engagement", "views", "clone #", title=f"dry run ({policy.rule_version})"
     )
     summary = None
-    for decided in plan:
+    for decided in plan.decisions:
         evidence = decided.evidence
         if not isinstance(evidence, PostVerdict):
             summary = decided

@@ -81,7 +81,7 @@ class PublishSummary(Evidence):
 
     posts_seen: int
     posts_eligible: int
-    thresholds: dict[str, float]
+    thresholds: dict[str, int | float]
     median_engagement_rate: float | None = None
     breakout_post_ids: tuple[str, ...] = ()
     outcome_counts: dict[str, int] = field(default_factory=dict)

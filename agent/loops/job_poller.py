@@ -14,13 +14,14 @@ from structlog.contextvars import bound_contextvars
 from agent.domain.decisions import NewDecision, Subject
 from agent.domain.evidence import Failure
 from agent.domain.records import DueJob, JobEnd, NextPoll
-from agent.domain.vocabulary import JOB_TERMINAL, Action, JobStatus, Reason, SubjectType, WorkKind
+from agent.domain.vocabulary import JOB_TERMINAL, Action, JobStatus, Reason, SubjectType
 from agent.layers import errors
 from agent.layers.models import JobPoll
 from agent.logging import get_logger
+from agent.loops import job_endings
 from agent.loops.failures import TRANSIENT
 from agent.loops.ports import Deps
-from agent.observability import CLONE_OUTCOMES, JOB_DURATION, JOB_POLL_LATENCY
+from agent.observability import JOB_POLL_LATENCY
 
 log = get_logger(__name__)
 
@@ -43,7 +44,7 @@ def poll_due(deps: Deps, *, limit: int | None = None) -> int:
 def poll_one(deps: Deps, due: DueJob) -> None:
     now = deps.now()
     if now >= due.deadline_at:
-        _finish(deps, due, JobEnd(JobStatus.TIMED_OUT, now, error_code="JOB_TIMEOUT"))
+        job_endings.record_end(deps, due, JobEnd(JobStatus.TIMED_OUT, now, error_code="JOB_TIMEOUT"))
         return
     try:
         with JOB_POLL_LATENCY.time():
@@ -56,16 +57,18 @@ def poll_one(deps: Deps, due: DueJob) -> None:
         _reschedule(deps, due, None)
         return
     except errors.NotFound as exc:
-        _finish(deps, due, JobEnd(JobStatus.FAILED, now, error_code=exc.code, error_message=str(exc)))
+        job_endings.record_end(
+            deps, due, JobEnd(JobStatus.FAILED, now, error_code=exc.code, error_message=str(exc))
+        )
         return
     job = poll.job
     if poll.not_modified or job is None or job.status not in JOB_TERMINAL:
         _reschedule(deps, due, poll)
         return
     status = JobStatus(job.status)
-    approval = _approval_status(deps, due) if status is JobStatus.COMPLETED else None
+    approval = job_endings.approval_status(deps, due) if status is JobStatus.COMPLETED else None
     error = job.error
-    _finish(
+    job_endings.record_end(
         deps,
         due,
         JobEnd(
@@ -95,25 +98,6 @@ def _reschedule(deps: Deps, due: DueJob, poll: JobPoll | None) -> None:
                 etag=poll.etag if poll is not None else None,
             ),
         )
-
-
-def _finish(deps: Deps, due: DueJob, end: JobEnd) -> None:
-    """Record the job's end on the job row and on the clone or commission it belongs to, together."""
-    with deps.store() as store:
-        duration_s = store.finish_job(job_row_id=due.id, end=end)
-    CLONE_OUTCOMES.labels(due.kind, end.status).inc()
-    JOB_DURATION.observe(duration_s)
-
-
-def _approval_status(deps: Deps, due: DueJob) -> str | None:
-    """Clones are held for the customer's approval: read the container's approvalStatus for ops."""
-    if due.kind is not WorkKind.CLONE:
-        return None
-    try:
-        return deps.client.get_content(due.container_id).approval_status
-    except errors.LayersError as exc:
-        log.warning("approval_status_unread", error=type(exc).__name__)
-        return None
 
 
 def _malformed(deps: Deps, due: DueJob, exc: errors.ContractError) -> None:

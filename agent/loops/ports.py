@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from agent.config import Settings
 from agent.domain.decisions import ConsentRequest, FollowUp, NewDecision
+from agent.domain.evidence import Evidence
 from agent.domain.records import (
     ApprovalRecord,
     Claim,
@@ -90,6 +91,7 @@ class Store(Protocol):
         self, *, row_id: int, status: RecommendationStatus, decision_id: int | None
     ) -> None: ...
     def save_snapshot(self, *, customer_id: int, day: date, snapshot: PoolSnapshot) -> None: ...
+    def save_run_input(self, *, run: RunRecord, rule_version: str | None, record: Evidence) -> None: ...
     def propose(
         self, *, decision_id: int, request: ConsentRequest, recommendation_row_id: int | None, now: datetime
     ) -> None: ...

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from agent.domain.decisions import Decided
 from agent.domain.evidence import StageTopRow
 from agent.domain.records import CustomerRecord, RunRecord
 from agent.domain.vocabulary import LoopName
@@ -16,7 +15,7 @@ from agent.loops import readers, recording, submissions
 from agent.loops.ports import Deps, Store
 from agent.loops.recording import Planning
 from agent.rules.policy import Policy
-from agent.rules.publish import RANKING_METRIC, PublishInputs, decide_day, stage_metric
+from agent.rules.publish import RANKING_METRIC, PublishDay, PublishInputs, decide_day, stage_metric
 
 
 class PublishToLearn:
@@ -51,12 +50,13 @@ class PublishToLearn:
 
     def decide(
         self, inputs: PublishInputs, known: Mapping[str, int], policy: Policy, now: datetime
-    ) -> tuple[Decided, ...]:
+    ) -> PublishDay:
         return decide_day(inputs, known, policy)
 
-    def record(self, store: Store, planning: Planning, plan: tuple[Decided, ...]) -> None:
-        for decided in plan:
+    def record(self, store: Store, planning: Planning, plan: PublishDay) -> None:
+        for decided in plan.decisions:
             recording.record(store, planning, decided)
+        store.save_run_input(run=planning.run, rule_version=planning.policy.rule_version, record=plan.record)
 
     def send(self, deps: Deps, run: RunRecord) -> None:
         submissions.send_pending(deps, run_id=run.id)

@@ -63,4 +63,3 @@ def validate_suggested_action(method: object, path: object) -> SuggestedAction:
         if set(segment) == {"."}:
             raise UnsafeSuggestedAction(method, path, "path has a dot segment")
     return SuggestedAction(method=method.upper(), path=path)
-

@@ -11,10 +11,11 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from agent.domain.decisions import CloneRequest, Decided, Subject
 from agent.domain.evidence import PostThresholds, PostVerdict, PublishSummary, StageTopRow
+from agent.domain.run_inputs import PostSeen, PublishInput
 from agent.domain.vocabulary import Action, CloneOrigin, Reason, Stage, SubjectType
 from agent.rules.policy import Policy, restrain
 from agent.rules.thresholds import Thresholds
@@ -46,6 +47,8 @@ class PublishPlan:
     outcomes: tuple[Decided, ...]
     summary: PublishSummary
     skip_reason: Reason | None = None
+    # Every post the rules could judge (an id and organic numbers), with why it was or was not cloned.
+    verdicts: Mapping[str, Reason] = field(default_factory=dict)
 
     @property
     def clones(self) -> tuple[Decided, ...]:
@@ -90,18 +93,24 @@ def evaluate_publish(
         posts_seen=len(posts), posts_eligible=len(eligible), thresholds=dict(thresholds.as_dict())
     )
     if not posts:
-        return _skip_run(Reason.NO_PERFORMANCE_DATA, base)
+        return _skip_run(Reason.NO_PERFORMANCE_DATA, base, judged)
     if len(eligible) < thresholds.min_posts:
-        return _skip_run(Reason.INSUFFICIENT_DATA, base)
+        return _skip_run(Reason.INSUFFICIENT_DATA, base, judged)
 
     median = float(statistics.median(post.engagement_rate for post in eligible))
     breakout_floor = thresholds.breakout_multiple * median
+    verdicts: dict[str, Reason] = {}
+    for post in judged:
+        if post.views < thresholds.min_views:
+            verdicts[post.platform_post_id] = Reason.BELOW_NOISE_FLOOR
+        elif post.engagement_rate > breakout_floor and post.engagement_rate > thresholds.min_engagement:
+            verdicts[post.platform_post_id] = Reason.BREAKOUT
+        elif post.engagement_rate > breakout_floor:
+            verdicts[post.platform_post_id] = Reason.BELOW_ENGAGEMENT_FLOOR
+        else:
+            verdicts[post.platform_post_id] = Reason.NOT_BREAKOUT
     breakouts = sorted(
-        (
-            post
-            for post in eligible
-            if post.engagement_rate > breakout_floor and post.engagement_rate > thresholds.min_engagement
-        ),
+        (post for post in judged if verdicts[post.platform_post_id] is Reason.BREAKOUT),
         key=lambda post: (-post.engagement_rate, post.platform_post_id),
     )
 
@@ -118,6 +127,7 @@ def evaluate_publish(
         else:
             action, reason = Action.CLONE, Reason.BREAKOUT
             budget -= 1
+        verdicts[post.platform_post_id] = reason
         outcomes.append(_verdict(action, reason, post, median, clone_count, thresholds))
 
     decided = {post.platform_post_id for post in breakouts}
@@ -125,13 +135,8 @@ def evaluate_publish(
     for post in top:
         if post.platform_post_id in decided:
             continue
-        if post.views < thresholds.min_views:
-            reason = Reason.BELOW_NOISE_FLOOR
-        elif post.engagement_rate > breakout_floor:
-            reason = Reason.BELOW_ENGAGEMENT_FLOOR
-        else:
-            reason = Reason.NOT_BREAKOUT
         clone_count = clone_counts.get(post.platform_post_id, 0)
+        reason = verdicts[post.platform_post_id]
         outcomes.append(_verdict(Action.SKIP, reason, post, median, clone_count, thresholds))
 
     summary = replace(
@@ -141,10 +146,18 @@ def evaluate_publish(
         outcome_counts=dict(Counter(str(outcome.action) for outcome in outcomes)),
         reason_counts=dict(Counter(str(outcome.reason) for outcome in outcomes)),
     )
-    return PublishPlan(outcomes=tuple(outcomes), summary=summary)
+    return PublishPlan(outcomes=tuple(outcomes), summary=summary, verdicts=verdicts)
 
 
-def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: Policy) -> tuple[Decided, ...]:
+@dataclass(frozen=True)
+class PublishDay:
+    """Today's decisions, and the record of what the run saw (every post, with its verdict)."""
+
+    decisions: tuple[Decided, ...]
+    record: PublishInput
+
+
+def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: Policy) -> PublishDay:
     """Every decision of today's run: the post verdicts (restrained as the policy says) and the summary."""
     plan = evaluate_publish(inputs.posts, clone_counts, policy.thresholds)
     summary = replace(
@@ -154,7 +167,7 @@ def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: P
         top=inputs.stage_top,
         restraint=policy.restraint,
     )
-    return (
+    decisions = (
         *(restrain(outcome, policy.restraint) for outcome in plan.outcomes),
         Decided(
             action=Action.SKIP if plan.skip_reason else Action.SUMMARY,
@@ -163,6 +176,49 @@ def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: P
             evidence=summary,
             key="summary",
         ),
+    )
+    return PublishDay(
+        decisions=decisions, record=input_record(inputs.posts, clone_counts, policy.thresholds, plan)
+    )
+
+
+def input_record(
+    posts: Sequence[PostPerformance],
+    clone_counts: Mapping[str, int],
+    thresholds: Thresholds,
+    plan: PublishPlan,
+) -> PublishInput:
+    """Everything the run judged, compactly: replaying `evaluate_publish` on it gives the same verdicts."""
+    return PublishInput(
+        thresholds=dict(thresholds.as_dict()),
+        clone_counts=dict(clone_counts),
+        posts=tuple(
+            PostSeen(
+                post_id=post.platform_post_id,
+                rank=post.rank,
+                views=post.views,
+                engagement_rate=post.engagement_rate,
+                excluded=post.excluded,
+                verdict=plan.verdicts.get(post.platform_post_id) if post.platform_post_id else None,
+            )
+            for post in posts
+        ),
+    )
+
+
+def replay_posts(record: PublishInput) -> tuple[PostPerformance, ...]:
+    """The rules' inputs back from a run's record (titles and ranking metric are not needed to judge)."""
+    return tuple(
+        PostPerformance(
+            platform_post_id=seen.post_id,
+            title=None,
+            views=seen.views,
+            engagement_rate=seen.engagement_rate,
+            metric_value=seen.engagement_rate,
+            rank=seen.rank,
+            excluded=seen.excluded,
+        )
+        for seen in record.posts
     )
 
 
@@ -188,9 +244,10 @@ def _judgeable(rows: Sequence[PostPerformance]) -> list[_Post]:
     return list(posts.values())
 
 
-def _skip_run(reason: Reason, base: PublishSummary) -> PublishPlan:
+def _skip_run(reason: Reason, base: PublishSummary, judged: Sequence[_Post]) -> PublishPlan:
     summary = replace(base, outcome_counts={str(Action.SKIP): 1}, reason_counts={str(reason): 1})
-    return PublishPlan(outcomes=(), summary=summary, skip_reason=reason)
+    verdicts = {post.platform_post_id: reason for post in judged}
+    return PublishPlan(outcomes=(), summary=summary, skip_reason=reason, verdicts=verdicts)
 
 
 def _verdict(

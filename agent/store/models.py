@@ -147,15 +147,45 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class DecisionAction(Base):
+    """The known actions (`agent.domain.vocabulary.Action`): the decision table refers to them by key.
+
+    Actions, reasons and subject types grow with every feature, so they are lookup tables rather than
+    CHECKs: a migration adds a value with one INSERT (no constraint to rebuild, no table to re-validate),
+    and a test holds the rows equal to the enums.
+    """
+
+    __tablename__ = "decision_actions"
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class DecisionReason(Base):
+    """The known reasons (`agent.domain.vocabulary.Reason`)."""
+
+    __tablename__ = "decision_reasons"
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SubjectKind(Base):
+    """The known kinds of subject a decision is about (`agent.domain.vocabulary.SubjectType`)."""
+
+    __tablename__ = "subject_types"
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+VOCABULARY_TABLES: dict[type[StrEnum], type[DecisionAction] | type[DecisionReason] | type[SubjectKind]] = {
+    Action: DecisionAction,
+    Reason: DecisionReason,
+    SubjectType: SubjectKind,
+}
+
+
 class Decision(Base):
     """Append-only: a decision is never updated or deleted (a PostgreSQL trigger refuses it)."""
 
     __tablename__ = "decisions"
     __table_args__ = (
         CheckConstraint(_in("loop", LoopName), name="loop"),
-        CheckConstraint(_in("action", Action), name="action"),
-        CheckConstraint(_in("reason", Reason), name="reason"),
-        CheckConstraint(_in("subject_type", SubjectType), name="subject_type"),
         Index("ix_decisions_customer_created", "customer_id", "created_at"),
         Index("ix_decisions_run", "run_id"),
     )
@@ -165,9 +195,9 @@ class Decision(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
     loop: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(String(64))
-    subject_type: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32), ForeignKey("decision_actions.value"))
+    reason: Mapped[str] = mapped_column(String(64), ForeignKey("decision_reasons.value"))
+    subject_type: Mapped[str | None] = mapped_column(String(32), ForeignKey("subject_types.value"))
     subject_id: Mapped[str | None] = mapped_column(String(200))
     evidence: Mapped[dict[str, Any]] = mapped_column(Json, default=dict, server_default="{}")
     rule_version: Mapped[str | None] = mapped_column(String(64))
@@ -315,6 +345,24 @@ class Approval(Base):
     note: Mapped[str | None] = mapped_column(Text)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class RunInput(Base):
+    """What a run saw (`agent.domain.run_inputs`): kept with its plan, read by `agent why` and backtests."""
+
+    __tablename__ = "run_inputs"
+    __table_args__ = (
+        CheckConstraint(_in("loop", LoopName), name="loop"),
+        Index("ix_run_inputs_customer_date", "customer_id", "local_date"),
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    loop: Mapped[str] = mapped_column(String(32))
+    local_date: Mapped[date] = mapped_column(Date)
+    rule_version: Mapped[str | None] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 class OrganicSnapshot(Base):

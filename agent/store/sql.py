@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from agent.domain import records
 from agent.domain.decisions import ConsentRequest, FollowUp, NewDecision
+from agent.domain.evidence import Evidence
 from agent.domain.vocabulary import ApprovalStatus, LoopName, RecommendationStatus, WorkKind, WorkStatus
 from agent.rules.optimization import PoolSnapshot
 from agent.rules.recommendations import RecommendationInput
@@ -23,6 +24,7 @@ from agent.store import (
     dispatch,
     jobs,
     recommendations,
+    run_inputs,
     runs,
     snapshots,
     work,
@@ -140,6 +142,9 @@ class SqlStore:
 
     def save_snapshot(self, *, customer_id: int, day: date, snapshot: PoolSnapshot) -> None:
         snapshots.save(self.session, customer_id=customer_id, day=day, snapshot=snapshot)
+
+    def save_run_input(self, *, run: records.RunRecord, rule_version: str | None, record: Evidence) -> None:
+        run_inputs.save(self.session, run=run, rule_version=rule_version, record=record)
 
     def propose(
         self, *, decision_id: int, request: ConsentRequest, recommendation_row_id: int | None, now: datetime

@@ -1,8 +1,10 @@
-"""vocabulary checks, the loop on submitted work, refused approvals
+"""vocabulary checks and tables, the loop on submitted work, refused approvals
 
-Every status, action, reason and kind column gets the CHECK that keeps it inside its enum
-(`agent/domain/vocabulary.py`); clones and commissions record the loop they belong to; an approval can end
-`refused` (approved, but its method or path is one the agent never sends).
+Every status and kind column gets the CHECK that keeps it inside its enum (`agent/domain/vocabulary.py`).
+A decision's action, reason and subject type, which grow with every feature, refer instead to lookup
+tables seeded here (a later migration adds a value with one INSERT). Clones and commissions record the
+loop they belong to; an approval can end `refused` (approved, but its method or path is one the agent
+never sends).
 
 The value lists are written out here, not imported: a migration is history and must not change when the
 live code does.
@@ -50,10 +52,18 @@ APPROVAL_STATUSES = (*APPROVAL_STATUSES_BEFORE, "refused")
 
 CHECKS = {
     "runs": {"trigger": TRIGGERS},
-    "decisions": {"loop": LOOPS, "action": ACTIONS, "reason": REASONS, "subject_type": SUBJECT_TYPES},
+    "decisions": {"loop": LOOPS},
     "clones": {"loop": LOOPS, "origin": ORIGINS},
     "commissions": {"loop": LOOPS},
     "jobs": {"kind": WORK_KINDS},
+}
+
+
+# lookup table -> (decisions column, length, seeded values)
+VOCABULARY = {
+    "decision_actions": ("action", 32, ACTIONS),
+    "decision_reasons": ("reason", 64, REASONS),
+    "subject_types": ("subject_type", 32, SUBJECT_TYPES),
 }
 
 
@@ -75,21 +85,38 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for column, values in columns.items():
                 batch.create_check_constraint(op.f(f"ck_{table}_{column}"), _in(column, values))
+    for table, (column, length, values) in VOCABULARY.items():
+        lookup = op.create_table(
+            table,
+            sa.Column("value", sa.String(length=length), nullable=False),
+            sa.PrimaryKeyConstraint("value", name=op.f(f"pk_{table}")),
+        )
+        op.bulk_insert(lookup, [{"value": value} for value in values])
+    with op.batch_alter_table("decisions") as batch:
+        for table, (column, _, _) in VOCABULARY.items():
+            batch.create_foreign_key(op.f(f"fk_decisions_{column}_{table}"), table, [column], ["value"])
     with op.batch_alter_table("approvals") as batch:
         batch.drop_constraint(op.f("ck_approvals_status"), type_="check")
         batch.create_check_constraint(op.f("ck_approvals_status"), _in("status", APPROVAL_STATUSES))
     if op.get_bind().dialect.name == "postgresql":
         # The ops role reads clones and commissions column by column (their keys stay hidden).
         op.execute(f"GRANT SELECT (loop) ON clones, commissions TO {OPS_ROLE}")
+        op.execute(f"GRANT SELECT ON {', '.join(VOCABULARY)} TO {OPS_ROLE}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"REVOKE SELECT (loop) ON clones, commissions FROM {OPS_ROLE}")
+        op.execute(f"REVOKE SELECT ON {', '.join(VOCABULARY)} FROM {OPS_ROLE}")
     op.execute("UPDATE approvals SET status = 'failed' WHERE status = 'refused'")
     with op.batch_alter_table("approvals") as batch:
         batch.drop_constraint(op.f("ck_approvals_status"), type_="check")
         batch.create_check_constraint(op.f("ck_approvals_status"), _in("status", APPROVAL_STATUSES_BEFORE))
+    with op.batch_alter_table("decisions") as batch:
+        for table, (column, _, _) in VOCABULARY.items():
+            batch.drop_constraint(op.f(f"fk_decisions_{column}_{table}"), type_="foreignkey")
+    for table in VOCABULARY:
+        op.drop_table(table)
     for table, columns in CHECKS.items():
         with op.batch_alter_table(table) as batch:
             for column in columns:

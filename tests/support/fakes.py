@@ -18,6 +18,7 @@ from typing import Any
 from agent.config import Settings, load_settings
 from agent.domain import records
 from agent.domain.decisions import ConsentRequest, FollowUp, NewDecision
+from agent.domain.evidence import Evidence
 from agent.domain.vocabulary import (
     DEAD_WORK,
     LIVE_WORK,
@@ -101,6 +102,7 @@ class Memory:
     )
     snapshots: dict[tuple[int, date], PoolSnapshot] = field(default_factory=dict)
     approvals: dict[int, _Approval] = field(default_factory=dict)
+    run_inputs: dict[int, Evidence] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     now: datetime = datetime(2026, 11, 28, 18, 0)
 
@@ -406,6 +408,9 @@ class MemoryStore:
 
     def save_snapshot(self, *, customer_id: int, day: date, snapshot: PoolSnapshot) -> None:
         self.m.snapshots.setdefault((customer_id, day), snapshot)
+
+    def save_run_input(self, *, run: records.RunRecord, rule_version: str | None, record: Evidence) -> None:
+        self.m.run_inputs.setdefault(run.id, record)
 
     def propose(
         self, *, decision_id: int, request: ConsentRequest, recommendation_row_id: int | None, now: datetime

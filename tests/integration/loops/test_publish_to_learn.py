@@ -5,8 +5,12 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from agent.domain.run_inputs import PublishInput
+from agent.domain.vocabulary import Reason
+from agent.rules.publish import evaluate_publish, replay_posts
+from agent.rules.thresholds import Thresholds
 from agent.store import customers
-from agent.store.models import Clone, Job, Run
+from agent.store.models import Clone, Job, Run, RunInput
 from tests.support.demo import ACME_BREAKOUT, ACME_EXCLUDED, LAUNDRY_BREAKOUT, QUIET_TOP
 from tests.support.running import by_subject, count, decisions_of, follow_jobs, new_clones, run_today
 
@@ -138,3 +142,18 @@ def test_a_paused_customer_run_by_hand_records_why_and_calls_nothing(services, s
     (decision,) = decisions_of(services, "Acme Coffee")
     assert (decision.action, decision.reason) == ("skip", "customer_paused")
     assert sandbox[0].witness.entries() == []
+
+
+def test_the_run_keeps_every_post_it_saw_and_a_replay_gives_the_same_verdicts(services):
+    run_today(services, "Acme Coffee")
+    with services.db.session() as session:
+        (stored,) = session.scalars(select(RunInput)).all()
+        record = PublishInput.from_json(stored.record)
+    assert stored.loop == "publish_to_learn"
+    assert stored.rule_version.startswith("ptl-v1+")
+    verdicts = {seen.post_id: seen.verdict for seen in record.posts}
+    assert verdicts[ACME_BREAKOUT] is Reason.BREAKOUT
+    assert verdicts[ACME_EXCLUDED] is Reason.EXCLUDED_BY_OVERRIDE
+    assert len(record.posts) > len(decisions_of(services, "Acme Coffee"))  # every post, not only the top 3
+    replayed = evaluate_publish(replay_posts(record), record.clone_counts, Thresholds(**record.thresholds))
+    assert dict(replayed.verdicts) == {k: v for k, v in verdicts.items() if v is not None}

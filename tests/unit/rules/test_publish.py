@@ -293,6 +293,14 @@ def test_publish_invariants(scenario):
         assert counts.get(clone.subject.id, 0) + planned <= thresholds.max_clones_per_source
     json.dumps([outcome.evidence.to_json() for outcome in plan.outcomes])
     json.dumps(plan.summary.to_json())
+    # Every judgeable post has a verdict, and a post with a decision has that decision's reason.
+    judgeable = {
+        p.platform_post_id
+        for p in posts
+        if p.platform_post_id and p.views is not None and p.engagement_rate is not None
+    }
+    assert set(plan.verdicts) == judgeable
+    assert all(plan.verdicts[o.subject.id] is o.reason for o in plan.outcomes)
 
 
 @settings(max_examples=100, deadline=None)
@@ -335,3 +343,29 @@ def test_never_a_clone_of_an_excluded_post(rows):
     excluded = {p.platform_post_id for p in posts if p.excluded}
     plan = evaluate_publish(posts, {}, DEFAULT)
     assert not {outcome.subject.id for outcome in plan.clones} & excluded
+
+
+@pytest.mark.parametrize(
+    ("posts", "expected"),
+    [
+        pytest.param(
+            [*fillers(), post("hit", 100, 0.10), post("quiet", 30, 0.5), post("floor", 100, 0.041)],
+            {"hit": Reason.BREAKOUT, "quiet": Reason.BELOW_NOISE_FLOOR, "f3": Reason.NOT_BREAKOUT},
+            id="every-post-not-just-the-top",
+        ),
+        pytest.param(
+            [*fillers(engagement=0.01), post("twice", 100, 0.03)],
+            {"twice": Reason.BELOW_ENGAGEMENT_FLOOR, "f0": Reason.NOT_BREAKOUT},
+            id="beat-the-median-not-the-floor",
+        ),
+        pytest.param(
+            [*fillers(3), post("lone", 100, 0.5)],
+            {"lone": Reason.INSUFFICIENT_DATA, "f0": Reason.INSUFFICIENT_DATA},
+            id="a-skipped-run-explains-every-post",
+        ),
+    ],
+)
+def test_every_post_gets_a_verdict(posts, expected):
+    verdicts = evaluate_publish(posts, {}, DEFAULT).verdicts
+    for post_id, reason in expected.items():
+        assert verdicts[post_id] is reason, post_id
