@@ -379,3 +379,20 @@ class OrganicSnapshot(Base):
     # None when Layers did not report it: "unknown" must not read as "published nothing"
     posts_published_14d: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class WebhookEvent(Base):
+    """The durable inbox of Layers webhook deliveries: committed before the 2xx, processed off the request
+    path. One row per event id, so a redelivered event is stored once (CONTRACT §23.2-23.3)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_received", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)

@@ -22,6 +22,7 @@ from agent.store import (
     customers,
     decisions,
     dispatch,
+    inbox,
     jobs,
     recommendations,
     run_inputs,
@@ -127,6 +128,9 @@ class SqlStore:
 
     def finish_job(self, *, job_row_id: int, end: records.JobEnd) -> float:
         return jobs.finish(self.session, job_row_id=job_row_id, end=end)
+
+    def last_webhook_received_at(self) -> datetime | None:
+        return inbox.last_received_at(self.session)
 
     # recommendations, snapshots, approvals
     def tracked_recommendations(self, *, customer_id: int) -> dict[tuple[str, str], RecommendationStatus]:

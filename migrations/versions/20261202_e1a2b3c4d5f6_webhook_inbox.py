@@ -7,15 +7,49 @@ Create Date: 2026-12-02 00:00:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
 revision: str = "e1a2b3c4d5f6"
 down_revision: str | None = "d4e6f8a0b2c4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OPS_ROLE = "agent_ops"
+
+
 def upgrade() -> None:
-    """Nothing yet: filled in by the work named above."""
+    op.create_table(
+        "webhook_events",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "received_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_webhook_events_event_id")),
+    )
+    op.create_index("ix_webhook_events_received", "webhook_events", ["received_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"GRANT SELECT ON webhook_events TO {OPS_ROLE}")
 
 
 def downgrade() -> None:
-    """Nothing yet: filled in by the work named above."""
+    op.drop_index("ix_webhook_events_received", table_name="webhook_events")
+    op.drop_table("webhook_events")

@@ -103,6 +103,7 @@ class Memory:
     snapshots: dict[tuple[int, date], PoolSnapshot] = field(default_factory=dict)
     approvals: dict[int, _Approval] = field(default_factory=dict)
     run_inputs: dict[int, Evidence] = field(default_factory=dict)
+    last_webhook_at: datetime | None = None
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     now: datetime = datetime(2026, 11, 28, 18, 0)
 
@@ -384,6 +385,9 @@ class MemoryStore:
         job.polls += 1
         self._finish_work(job.kind, job.work_id, WorkStatus(end.status))
         return (end.now - job.created_at).total_seconds()
+
+    def last_webhook_received_at(self) -> datetime | None:
+        return self.m.last_webhook_at
 
     # recommendations, snapshots, approvals
     def tracked_recommendations(self, *, customer_id: int) -> dict[tuple[str, str], RecommendationStatus]:
