@@ -206,7 +206,9 @@ def _clone_story(expl: Explanation, evidence: Evidence) -> list[str]:
     if clone is None:
         return []
     verdict = evidence if isinstance(evidence, PostVerdict) else None
-    number = (verdict.clone_number if verdict else None) or clone.slot
+    slot = evidence.clone_slot if isinstance(evidence, PostVerdict | Triage) else None
+    # A failed clone gave its slot back: the number it had is the one its decision recorded.
+    number = (verdict.clone_number if verdict else None) or slot or clone.slot
     cap = verdict.thresholds.max_clones_per_source if verdict else MAX_CLONE_SLOTS
     story = [f"Clone {number} of {cap} {clone.status} as container {clone.container_id}"]
     if expl.job is not None:

@@ -96,6 +96,7 @@ def mark_submitted(session: Session, *, kind: WorkKind, work_id: int, submission
             poll_interval_s=first_poll_s,
             next_poll_at=now + timedelta(seconds=first_poll_s),
             deadline_at=now + timedelta(seconds=submission.timeout_s),
+            created_at=now,
             **owner,
         )
         .on_conflict_do_nothing(index_elements=["job_id"])

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.integration.ops.conftest import ACME_LATTE, table_row
+from tests.integration.ops.story import ACME_LATTE
+from tests.integration.ops.tables import table_row
 
 
 def ids_of(invoke, *args: str) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.ops.conftest import ACME_COLD_BREW, ACME_LATTE, CLONE_ERROR, NORTHWIND_AD
+from tests.integration.ops.story import ACME_COLD_BREW, ACME_LATTE, CLONE_ERROR, NORTHWIND_AD
 
 
 def explain(invoke, decision_id: int, *more: str) -> list[str]:

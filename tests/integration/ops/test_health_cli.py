@@ -11,15 +11,19 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from agent.store import clones, customers
+from agent.domain.decisions import Subject
+from agent.domain.records import JobEnd
+from agent.domain.vocabulary import Action, JobStatus, LoopName, Reason, SubjectType
+from agent.rules.optimization import PoolSnapshot
+from agent.store import customers, snapshots
 from agent.store.db import Database
-from agent.store.decisions import NewDecision, record
-from agent.store.models import Approval, Clone, Job, OrganicSnapshot
-from tests.integration.ops.conftest import first_cells, table_row
+from tests.integration.ops.tables import first_cells, table_row
+from tests.support import builders as b
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
 YESTERDAY = TODAY - timedelta(days=1)
+JOB_ERRORS = {JobStatus.FAILED: "RENDER_FAILED", JobStatus.TIMED_OUT: "JOB_TIMEOUT"}
 
 
 def at(day: date, hour: int) -> datetime:
@@ -33,46 +37,32 @@ def customer(session: Session, name: str, *, enabled: bool = True) -> int:
     return added.id
 
 
-def finished_job(session: Session, customer_id: int, finished_at: datetime, status: str = "failed") -> None:
-    clone = Clone(
-        customer_id=customer_id,
-        source_post_id=f"pp_{customer_id}_{finished_at:%d%H%M}",
-        container_id=clones.mint_container_id(),
-        idempotency_key=clones.mint_idempotency_key(),
-        mode="fork",
-        variations=2,
-        status=status,
-        finished_at=finished_at,
-        error_code="RENDER_FAILED" if status == "failed" else "JOB_TIMEOUT",
+def finished_job(
+    session: Session, customer_id: int, finished_at: datetime, status: JobStatus = JobStatus.FAILED
+) -> None:
+    """A clone whose job ended at `finished_at` (failed unless told otherwise)."""
+    clone = b.reserve_clone(
+        session, customer_id=customer_id, source_post_id=f"pp_{customer_id}_{finished_at:%d%H%M}"
     )
-    session.add(clone)
-    session.flush()
-    session.add(
-        Job(
-            job_id=f"job_{clone.container_id[4:]}",
-            kind="clone",
-            customer_id=customer_id,
-            clone_id=clone.id,
-            status=status,
-            poll_interval_s=10.0,
-            next_poll_at=finished_at,
-            deadline_at=finished_at,
-            finished_at=finished_at,
-        )
+    b.job(
+        session,
+        clone,
+        job_id=f"job_{clone.container_id[4:]}",
+        submitted_at=finished_at - timedelta(minutes=5),
+        end=JobEnd(status, finished_at, error_code=JOB_ERRORS.get(status)),
     )
 
 
 def snapshot(
     session: Session, customer_id: int, day: date, score: float | None, published: int | None
 ) -> None:
-    session.add(
-        OrganicSnapshot(
-            customer_id=customer_id,
-            snapshot_date=day,
-            average_organic_score=score,
-            scored_items=12,
-            posts_published_14d=published,
-        )
+    snapshots.save(
+        session,
+        customer_id=customer_id,
+        day=day,
+        snapshot=PoolSnapshot(
+            average_organic_score=score, scored_items=12, posts_published_recently=published
+        ),
     )
 
 
@@ -85,29 +75,30 @@ def override(
     method: str = "PATCH",
     path: str = "/v1/projects/prj_x/ads-content/adc_7",
 ) -> None:
-    decision = record(
+    """An override of the optimizer proposed for consent, then executed (or left pending, or rejected)."""
+    decision = b.decision(
         session,
-        NewDecision(
-            customer_id=customer_id,
-            loop="optimization",
-            action="pending_approval",
-            reason="overrides_optimizer",
+        customer_id=customer_id,
+        loop=LoopName.OPTIMIZATION,
+        action=Action.PENDING_APPROVAL,
+        reason=Reason.CHANGES_BRAND_CONFIGURATION,
+        subject=Subject(SubjectType.RECOMMENDATION, "adc_7"),
+        evidence=b.triage(
+            recommendation_id="rec_adc_7",
+            confidence=0.9,
+            method=method,
+            endpoint=path,
             subject_type="ads_content",
             subject_id="adc_7",
         ),
     )
-    session.add(
-        Approval(
-            decision_id=decision.id,
-            customer_id=customer_id,
-            kind="ads_content_override",
-            method=method,
-            path=path,
-            idempotency_key=clones.mint_idempotency_key(),
-            status=status,
-            executed_at=executed_at,
-        )
-    )
+    b.propose(session, decision_id=decision, kind="ads_content_override", method=method, path=path, now=NOW)
+    if status == "rejected":
+        b.reject(session, decision_id=decision, by="ops@example.com", at=NOW)
+    elif status == "executed":
+        assert executed_at is not None
+        b.approve(session, decision_id=decision, by="ops@example.com", at=executed_at)
+        b.execute(session, decision_id=decision, at=executed_at, response={"ok": True})
 
 
 def seed_near_misses(db: Database) -> None:
@@ -121,7 +112,7 @@ def seed_near_misses(db: Database) -> None:
             finished_job(session, acme, at(YESTERDAY - timedelta(days=1), hour))
         for hour in range(9, 14):
             finished_job(session, acme, at(TODAY - timedelta(days=9), hour))
-        finished_job(session, acme, at(YESTERDAY, 13), status="completed")
+        finished_job(session, acme, at(YESTERDAY, 13), status=JobStatus.COMPLETED)
 
         # published nothing a week ago, but the latest snapshot has posts again
         bakery = customer(session, "Fresh Start Bakery")
@@ -160,7 +151,8 @@ def seed_trouble(db: Database) -> None:
         bikes = customer(session, "Blue Bottle Bikes")
         for hour in (8, 12, 16):
             finished_job(session, bikes, at(YESTERDAY, hour))
-        finished_job(session, bikes, at(YESTERDAY, 20), status="timed_out")  # a timeout is a failure too
+        # a timeout is a failure too
+        finished_job(session, bikes, at(YESTERDAY, 20), status=JobStatus.TIMED_OUT)
 
         candles = customer(session, "Cedar Candles")
         snapshot(session, candles, TODAY - timedelta(days=4), 0.42, 3)

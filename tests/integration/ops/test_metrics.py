@@ -10,6 +10,7 @@ import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,12 +19,14 @@ from sqlalchemy import select
 
 from agent.config import load_settings
 from agent.demo_customers import register
+from agent.domain.decisions import Subject
+from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType
 from agent.observability import record_api_call, serve_metrics
 from agent.sandbox import ManualClock, Sandbox
 from agent.services import Services, build_services
 from agent.store import customers
-from agent.store.decisions import NewDecision, record
 from agent.store.models import Decision, Job
+from tests.support import builders as b
 from tests.support.demo import START
 from tests.support.fixtures import API_KEY
 from tests.support.running import follow_jobs, run_today
@@ -96,18 +99,22 @@ def test_a_decision_counts_once_even_when_recorded_twice(metrics_url, db):
         northwind = customers.add(
             session, layers_project_id="prj_northwind_fit", name="Northwind Fitness", timezone="Europe/London"
         )
-        for _ in range(2):  # a redelivered task records the same decision again
-            record(
+
+        def flag(ad: str, dedupe_key: str | None = None) -> None:
+            b.decision(
                 session,
-                NewDecision(
-                    customer_id=northwind.id,
-                    subject_type="ad",
-                    subject_id="ad_nw_spin_promo",
-                    dedupe_key="run:1:ad:ad_nw_spin_promo",
-                    **labels,
-                ),
+                customer_id=northwind.id,
+                loop=LoopName.OPTIMIZATION,
+                action=Action.FLAG,
+                reason=Reason.SPEND_WITHOUT_CONVERSIONS,
+                subject=Subject(SubjectType.AD, ad),
+                evidence=b.spend_flag(spend=182.4, impressions=9120.0, window_until=datetime.now(UTC)),
+                dedupe_key=dedupe_key,
             )
-        record(session, NewDecision(customer_id=northwind.id, subject_id="ad_nw_yoga_promo", **labels))
+
+        for _ in range(2):  # a redelivered task records the same decision again
+            flag("ad_nw_spin_promo", dedupe_key="run:1:ad:ad_nw_spin_promo")
+        flag("ad_nw_yoga_promo")
     assert (scrape(metrics_url) - before).value("agent_decisions_total", **labels) == 2
 
 
@@ -139,8 +146,7 @@ def wired(db, database_url) -> Iterator[tuple[Services, ManualClock]]:
             http_deadline_s=10,
         )
         services = build_services(settings, clock=clock)
-        with services.db.session() as session:
-            register(session, sandbox.scenario)
+        register(services.db, sandbox.scenario)
         try:
             yield services, clock
         finally:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from agent.store import clones, customers
-from agent.store.decisions import NewDecision, record
-from agent.store.models import Approval, Run
-from tests.integration.ops.conftest import ACME_LATTE, HARBOR_UNBOXING, RUN_ERROR, first_cells, table_row
+from sqlalchemy.orm import Session
+
+from agent.domain.decisions import Subject
+from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType
+from agent.store import customers, runs
+from tests.integration.ops.story import ACME_LATTE, HARBOR_UNBOXING, RUN_ERROR
+from tests.integration.ops.tables import first_cells, table_row
+from tests.support import builders as b
 
 
 def test_clones_counts_per_source_and_marks_the_cap(cli, story):
@@ -67,34 +70,48 @@ def test_runs_filter_by_customer_and_loop(cli, story):
     assert "Harbor Books" not in acme
 
 
+def acme_rewrite(session: Session, customer_id: int, action: Action, reason: Reason, *, now: datetime) -> int:
+    """A value-propositions rewrite proposed for Acme: auto-approved (`act`) or held for consent."""
+    path, recommendation = "/v1/projects/prj_acme_coffee/value-propositions", f"rec_acme_vp_{action}"
+    decision = b.decision(
+        session,
+        customer_id=customer_id,
+        loop=LoopName.OPTIMIZATION,
+        action=action,
+        reason=reason,
+        subject=Subject(SubjectType.RECOMMENDATION, recommendation),
+        evidence=b.triage(
+            recommendation_id=recommendation,
+            confidence=0.8,
+            method="PATCH",
+            endpoint=path,
+            subject_id="prj_acme_coffee",
+        ),
+    )
+    b.propose(
+        session,
+        decision_id=decision,
+        kind="value_propositions",
+        method="PATCH",
+        path=path,
+        now=now,
+        auto_approved=action is Action.ACT,
+    )
+    return decision
+
+
 def test_pending_lists_what_waits_for_consent_or_for_execution(cli, story, db):
-    extra = {}
+    now = datetime.now(UTC)
     with db.session() as session:
-        for status in ("approved", "rejected"):
-            decision = record(
-                session,
-                NewDecision(
-                    customer_id=story.acme,
-                    loop="optimization",
-                    action="pending_approval",
-                    reason="changes_brand_configuration",
-                    subject_type="recommendation",
-                    subject_id=f"rec_acme_vp_{status}",
-                ),
-            )
-            session.add(
-                Approval(
-                    decision_id=decision.id,
-                    customer_id=story.acme,
-                    kind="value_propositions",
-                    method="PATCH",
-                    path="/v1/projects/prj_acme_coffee/value-propositions",
-                    idempotency_key=str(uuid.uuid4()),
-                    status=status,
-                    decided_by="policy" if status == "approved" else "sam@acme.example",
-                )
-            )
-            extra[status] = decision.id
+        extra = {
+            "approved": acme_rewrite(
+                session, story.acme, Action.ACT, Reason.AUTO_APPROVED_BY_POLICY, now=now
+            ),
+            "rejected": acme_rewrite(
+                session, story.acme, Action.PENDING_APPROVAL, Reason.CHANGES_BRAND_CONFIGURATION, now=now
+            ),
+        }
+        b.reject(session, decision_id=extra["rejected"], by="sam@acme.example", at=now)
     result = cli("pending")
     assert result.exit_code == 0
     out = result.stdout
@@ -119,33 +136,19 @@ def test_a_bracketed_customer_name_is_shown_as_typed(cli, db):
         customer = customers.add(
             session, layers_project_id="prj_acme_staging", name="[staging] Acme Coffee", timezone="UTC"
         )
-        run = Run(
-            customer_id=customer.id, loop="publish_to_learn", local_date=date(2026, 11, 27), status="pending"
-        )
-        session.add(run)
-        session.flush()
-        record(
-            session,
-            NewDecision(
-                customer_id=customer.id,
-                run_id=run.id,
-                loop="publish_to_learn",
-                action="skip",
-                reason="no_performance_data",
-                subject_type="project",
-                subject_id="prj_acme_staging",
-            ),
-        )
-        clones.reserve(
+        loop = LoopName.PUBLISH_TO_LEARN
+        run_id = runs.ensure(session, customer_id=customer.id, loop=loop, local_date=date(2026, 11, 27)).id
+        b.decision(
             session,
             customer_id=customer.id,
-            run_id=run.id,
-            decision_id=None,
-            source_post_id="pp_staging_1",
-            mode="fork",
-            variations=2,
-            origin="prior",
+            run_id=run_id,
+            loop=loop,
+            action=Action.SKIP,
+            reason=Reason.NO_PERFORMANCE_DATA,
+            subject=Subject(SubjectType.CUSTOMER, "prj_acme_staging"),
+            evidence=b.summary(posts_seen=0, posts_eligible=0, skipped=Reason.NO_PERFORMANCE_DATA),
         )
+        b.reserve_clone(session, customer_id=customer.id, source_post_id="pp_staging_1", run_id=run_id)
     for command in ("decisions", "runs", "clones"):
         result = cli(command)
         assert result.exit_code == 0, result.output
