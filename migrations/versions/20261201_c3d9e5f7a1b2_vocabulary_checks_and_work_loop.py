@@ -85,7 +85,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for column, values in columns.items():
                 batch.create_check_constraint(op.f(f"ck_{table}_{column}"), _in(column, values))
-    for table, (column, length, values) in VOCABULARY.items():
+    for table, (_, length, values) in VOCABULARY.items():
         lookup = op.create_table(
             table,
             sa.Column("value", sa.String(length=length), nullable=False),
