@@ -43,7 +43,7 @@ LOCAL_EXECUTABLES = {
     "python": [sys.executable],
 }
 REDIS_PORT = 6379  # what redis-server listens on inside its container
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 90
 
 T = TypeVar("T")
 
