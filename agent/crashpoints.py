@@ -17,6 +17,14 @@ class CrashPoint(StrEnum):
     AFTER_PLAN_COMMIT = "after_plan_commit"  # any loop: decisions and minted ids committed, nothing sent
     AFTER_CLONE_RESPONSE = "after_clone_response"  # Layers accepted a clone, not recorded yet
     AFTER_COMMISSION_RESPONSE = "after_commission_response"  # Layers accepted a commission, not recorded yet
+    # notifications (issue 14)
+    AFTER_NOTIFY_CLAIM = "after_notify_claim"  # a notification claimed (committed), not sent yet
+    AFTER_NOTIFY_SEND = "after_notify_send"  # the channel accepted it, not marked sent yet
+    # hand-off between loops (issue 12): a run ended and the next loop's run committed with it, not sent yet
+    AFTER_HAND_OFF_COMMIT = "after_hand_off_commit"
+    # publish and learn (issue 15)
+    AFTER_SCHEDULE_COMMIT = "after_schedule_commit"  # a schedule's key, slot and targets committed, not sent
+    AFTER_SCHEDULE_RESPONSE = "after_schedule_response"  # Layers accepted a schedule, not recorded yet
 
 
 AFTER_RESPONSE = {

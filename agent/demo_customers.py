@@ -35,6 +35,8 @@ def register(db: Database, scenario: Scenario, *, run_at: time = time(6, 0)) -> 
                 stage=Stage(project.stage),
                 run_at=run_at,
             )
+            # the scenario's sandbox-only hint (issue 15): this customer's policy schedules approved clones
+            customer.auto_schedule = project.publishing is not None and project.publishing.auto_schedule
             for post in project.posts:
                 prior = NewClone(
                     customer_id=customer.id,

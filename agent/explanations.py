@@ -7,12 +7,17 @@ reason carries, so no line here guesses a shape by sniffing keys.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from agent import explanation_story as story
 from agent.domain.evidence import (
+    ConfigurationChange,
     ConsentStep,
+    ContentReview,
     Evidence,
     Failure,
     GaveUp,
+    JobOutcome,
     PoolCheck,
     PostVerdict,
     PublishSummary,
@@ -21,6 +26,7 @@ from agent.domain.evidence import (
     WeeklyReview,
 )
 from agent.domain.vocabulary import Reason
+from agent.learn_explanations import LEARN_WHY
 from agent.rules.thresholds import MAX_CLONE_SLOTS
 from agent.store.reports import Explanation
 
@@ -54,7 +60,9 @@ def _fixed(text: str) -> Why:
 
 
 WHY: dict[Reason, Why] = {
-    Reason.BREAKOUT: _fixed("it broke out"),
+    Reason.BREAKOUT: _post(
+        "its engagement was more than {multiple}x the median and above {floor}: a post worth cloning"
+    ),
     Reason.NOT_BREAKOUT: _post("its engagement was not above {multiple}x the median"),
     Reason.BELOW_ENGAGEMENT_FLOOR: _post(
         "it beat {multiple}x the median but its engagement was not above {floor}"
@@ -86,8 +94,10 @@ WHY: dict[Reason, Why] = {
         "it changes the customer's brand configuration, which needs consent"
     ),
     Reason.AUTO_APPROVED_BY_POLICY: _fixed("the customer's policy approves this kind of change in advance"),
-    Reason.MODERATE_CONFIDENCE: _fixed("its confidence is moderate; surfaced, not acted on"),
-    Reason.LOW_CONFIDENCE: _fixed("its confidence is below the level worth acting on; shown to a human"),
+    Reason.MODERATE_CONFIDENCE: _fixed(
+        "its confidence reaches the surface level but not the act level, so it is shown to people, not acted on"
+    ),
+    Reason.LOW_CONFIDENCE: _fixed("its confidence is below the surface level; it is shown to people only"),
     Reason.ADS_METRICS_DISAGREE: _fixed(
         "live ads metrics show the subject converting at or above break-even"
     ),
@@ -117,11 +127,73 @@ WHY: dict[Reason, Why] = {
     Reason.UNSAFE_APPROVED_ACTION: _fixed(
         "the approved action's method or path is one the agent never sends; refused"
     ),
+    Reason.CONTENT_APPROVED: _fixed("the customer approved the clone at Layers, so it may be published"),
+    Reason.CONTENT_REJECTED: _fixed("the customer rejected the clone at Layers; it will never be published"),
+    Reason.JOB_TIMED_OUT: _fixed(
+        "a poll after the job's deadline still found it running; it is still checked now and then"
+    ),
+    Reason.JOB_RECONCILED: _fixed(
+        "Layers later reported how the timed-out job really ended, and the work took it"
+    ),
+    # the ops experience (issue 13): a person changed the customer's configuration
+    Reason.CUSTOMER_ADDED: _fixed("a person registered the customer"),
+    Reason.SETTINGS_CHANGED: _fixed("a person changed the customer's settings"),
+    Reason.CUSTOMER_RENAMED: _fixed("a person renamed the customer"),
+    Reason.SCHEDULE_PAUSED: _fixed("a person paused the customer: no scheduled runs until it is resumed"),
+    Reason.SCHEDULE_RESUMED: _fixed("a person resumed the customer: its runs are scheduled again"),
+    Reason.CUSTOMER_REMOVED: _fixed("a person removed the customer: it never runs again, its history stays"),
+    **LEARN_WHY,  # publish and learn (issue 15)
 }
 
 
 def _num(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if value is not None else "n/a"
+
+
+def _day(text: str) -> str:
+    """An ISO instant from the evidence, as its UTC day (the window's bounds)."""
+    try:
+        return f"{datetime.fromisoformat(text):%Y-%m-%d}"
+    except ValueError:
+        return text
+
+
+def _count(value: float | None) -> str:
+    """Counts arrive as floats from the metrics; they read as whole numbers."""
+    return "n/a" if value is None else f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def setting_text(value: object) -> str:
+    if value is None or value == [] or value == {}:
+        return "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def _triage(evidence: Triage) -> list[str]:
+    """The recommendation's confidence against the bands, the refused request, the live cross-check."""
+    lines = [
+        f"Recommendation {evidence.recommendation_id or evidence.subject_id} had confidence "
+        f"{_num(evidence.confidence, 2)}: the act level is {evidence.act_confidence}; from "
+        f"{evidence.surface_confidence} up it counts as moderate, below that as low."
+    ]
+    if evidence.refusal:
+        lines.append(
+            f"It suggested {evidence.suggested_method or 'a request'} {evidence.suggested_endpoint or '(none)'}, "
+            f"which the agent never sends: {evidence.refusal}."
+        )
+    check = evidence.cross_check
+    if check is not None:
+        roas = f"ROAS {_num(check.roas, 2)}" if check.roas is not None else "no ROAS"
+        lines.append(
+            f"Live ads metrics of its subject ({check.ads} ads): spend {_num(check.spend, 2)}, "
+            f"{_count(check.conversions)} conversions, {roas} (break-even {check.breakeven_roas}); "
+            f"{WHY[check.reason](evidence)}."
+        )
+    return lines
 
 
 def evidence_sentences(evidence: Evidence, subject_id: str) -> list[str]:
@@ -143,86 +215,70 @@ def evidence_sentences(evidence: Evidence, subject_id: str) -> list[str]:
             ]
         case SpendFlag():
             return [
-                f"Ad {subject_id} spent {_num(evidence.spend, 2)} with {evidence.conversions:g} conversions "
-                f"between {evidence.window_since} and {evidence.window_until}."
+                f"Ad {subject_id} spent {_num(evidence.spend, 2)} with {_count(evidence.conversions)} conversions "
+                f"between {_day(evidence.window_since)} and {_day(evidence.window_until)} (flagged above "
+                f"{_num(evidence.threshold, 2)}); nothing was paused."
             ]
         case WeeklyReview():
             totals, drivers = evidence.totals, evidence.drivers
             return [
                 f"Week {evidence.window_since} to {evidence.window_until}: spend {_num(totals.spend, 2)}, "
-                f"{totals.conversions:g} conversions, CPA {_num(totals.cpa, 2)}, ROAS {_num(totals.roas, 2)}; "
+                f"{_count(totals.conversions)} conversions, CPA {_num(totals.cpa, 2)}, ROAS {_num(totals.roas, 2)}; "
                 f"{len(drivers)} creative(s) drove conversions"
                 + (": " + ", ".join(c.creative_id for c in drivers) if drivers else "")
                 + "."
             ]
         case PoolCheck():
+            verb = "would have commissioned" if evidence.restraint else "commissioned"
             return [
                 f"{evidence.eligible_count} eligible creatives against a minimum of {evidence.min_eligible_pool}"
-                + (f"; commissioned fresh creative with the hook {evidence.hook!r}" if evidence.hook else "")
+                + (f"; {verb} fresh creative with the hook {evidence.hook!r}" if evidence.hook else "")
                 + (f" as container {evidence.container_id}" if evidence.container_id else "")
+                + (" (nothing was sent)" if evidence.restraint and evidence.hook else "")
                 + "."
             ]
         case Triage():
-            return [
-                f"Recommendation {evidence.recommendation_id} had confidence {_num(evidence.confidence, 2)} "
-                f"(act at {evidence.act_confidence}, show a human below {evidence.surface_confidence})."
-            ]
+            return _triage(evidence)
         case GaveUp():
             return [f"It was tried {evidence.attempts} times; the last error was: {evidence.last_error}."]
         case Failure() if evidence.message:
             return [f"Layers said: {evidence.message}."]
         case ConsentStep() if evidence.note:
             return [f"Note: {evidence.note}."]
+        case JobOutcome():
+            was = f" (recorded {evidence.previous_status} before)" if evidence.previous_status else ""
+            return [
+                f"Job {evidence.job_id} ({evidence.kind}) was {evidence.status}{was} at {evidence.polled_at}; "
+                f"its deadline was {evidence.deadline_at}."
+            ]
+        case ConfigurationChange():
+            changed = "; ".join(
+                f"{c.field} {setting_text(c.before)} → {setting_text(c.after)}" for c in evidence.changes
+            )
+            return [f"Changed: {changed}." if changed else "Nothing changed."]
+        case ContentReview():
+            by = f" by {evidence.reviewed_by}" if evidence.reviewed_by else ""
+            why = f": {evidence.reason}" if evidence.reason else ""
+            return [f"Container {evidence.container_id} was {evidence.approval_status}{by}{why}."]
     return []
 
 
 def sentences(expl: Explanation, evidence: Evidence) -> list[str]:
     """Plain-words account of a decision and of everything that followed it."""
     d = expl.decision
-    lines = [
-        f"Decision {d.id} ({d.created_at:%Y-%m-%d %H:%M} UTC) for {expl.customer.name}, "
-        f"{d.loop.replace('_', '-')} loop: {d.action} / {d.reason}, by {d.actor}."
-    ]
-    facts = evidence_sentences(evidence, d.subject_id or "")
-    lines.extend(facts[:1] if isinstance(evidence, PostVerdict) else [])
+    lines = [story.header(expl), *evidence_sentences(evidence, d.subject_id or "")]
     lines.append(f"Why: {WHY[Reason(d.reason)](evidence)}.")
-    lines.extend(facts if not isinstance(evidence, PostVerdict) else facts[1:])
-    lines.extend(_clone_story(expl, evidence))
+    held = story.restraint(d, evidence)
+    lines.extend([held] if held else [])
+    lines.extend(story.parent(expl))
+    lines.extend(story.work(expl, evidence))
     if expl.approval is not None:
-        a = expl.approval
-        story = f"Proposed {a.method} {a.path}: {a.status}"
-        if a.decided_by and a.decided_at:
-            story += f" by {a.decided_by} at {a.decided_at:%Y-%m-%d %H:%M}"
-        if a.executed_at:
-            story += f"; executed at {a.executed_at:%Y-%m-%d %H:%M}"
-        lines.append(story + ".")
-    lines.extend(f"Then decision {f.id}: {f.action} / {f.reason} by {f.actor}." for f in expl.followups)
-    lines.append(f"Rule version {d.rule_version or 'n/a'}.")
+        lines.extend(story.proposal(expl.approval, expl.customer.timezone))
+    rationale = (expl.recommendation.payload or {}).get("rationale") if expl.recommendation else None
+    if rationale:
+        lines.append(f"Layers' rationale: {rationale}")
+    lines.extend(story.followups(expl))
+    lines.append(
+        f"Rule version {d.rule_version}." if d.rule_version else "No rule version: a person decided."
+    )
     return lines
-
-
-def _clone_story(expl: Explanation, evidence: Evidence) -> list[str]:
-    clone = expl.clone
-    if clone is None:
-        return []
-    verdict = evidence if isinstance(evidence, PostVerdict) else None
-    slot = evidence.clone_slot if isinstance(evidence, PostVerdict | Triage) else None
-    # A failed clone gave its slot back: the number it had is the one its decision recorded.
-    number = (verdict.clone_number if verdict else None) or slot or clone.slot
-    cap = verdict.thresholds.max_clones_per_source if verdict else MAX_CLONE_SLOTS
-    story = [f"Clone {number} of {cap} {clone.status} as container {clone.container_id}"]
-    if expl.job is not None:
-        job = expl.job
-        ended = (
-            f" at {job.finished_at:%Y-%m-%d %H:%M}"
-            if job.finished_at
-            else f", next poll {job.next_poll_at:%H:%M:%S}"
-        )
-        story.append(f"job {job.job_id} {job.status}{ended}")
-    if clone.error_code:
-        story.append(f"error {clone.error_code}: {clone.error_message}")
-    if clone.approval_status == "pending":
-        story.append("waiting for customer approval")
-    elif clone.approval_status:
-        story.append(f"approval status {clone.approval_status}")
-    return ["; ".join(story) + "."]

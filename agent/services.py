@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from agent.call_meter import CallMeter
 from agent.config import Settings
 from agent.layers.client import LayersClient
 from agent.layers.quota import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agent.observability import record_api_call
+from agent.store import calls
 from agent.store.db import Database
 from agent.store.sql import SqlStore
 
@@ -30,15 +32,22 @@ class Services:
     db: Database
     client: LayersClient
     clock: Callable[[], datetime] = field(default=utc_now)
+    meter: CallMeter = field(default_factory=CallMeter)  # the client's calls per run (`agent.call_meter`)
 
     def now(self) -> datetime:
         return self.clock()
 
     @contextmanager
     def store(self) -> Iterator[SqlStore]:
-        """One unit of work on the database: commits when the block ends, rolls back on an exception."""
+        """One unit of work on the database: commits when the block ends, rolls back on an exception.
+
+        It also writes the Layers calls this context's run (or job) made since its last unit of work.
+        """
         with self.db.session() as session:
             yield SqlStore(session)
+            if (taken := self.meter.take()) is not None:
+                owner, tally = taken
+                calls.add(session, run_id=owner.run_id, job_id=owner.job_id, tally=tally)
 
     def close(self) -> None:
         self.client.close()
@@ -53,11 +62,16 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 
 def build_services(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Services:
+    meter = CallMeter()
+
+    def on_response(method: str, route: str, status: int, elapsed_s: float) -> None:
+        record_api_call(method, route, status, elapsed_s)
+        meter.observe(method, route, status, elapsed_s)
+
     return Services(
         settings=settings,
         db=Database.from_url(settings.database_url),
-        client=LayersClient.from_settings(
-            settings, limiter=build_limiter(settings), on_response=record_api_call
-        ),
+        client=LayersClient.from_settings(settings, limiter=build_limiter(settings), on_response=on_response),
         clock=clock,
+        meter=meter,
     )

@@ -1,5 +1,6 @@
-"""Alembic environment: the URL comes from the caller (or the settings, read when a migration runs), never
-from alembic.ini and never at import."""
+"""Alembic environment: the URL and the ops role's name come from the caller (or the settings, read when a
+migration runs), never from alembic.ini and never at import. The migrations read the role's name from
+`context.config.attributes["ops_role"]`, so they never import live code."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from agent.store.db import make_engine
 from agent.store.models import Base
 
 
-def _url() -> str:
-    given = context.config.attributes.get("database_url")
+def _setting(name: str) -> str:
+    given = context.config.attributes.get(name)
     if given:
         return str(given)
     from agent.config import get_settings
 
-    return get_settings().database_url
+    return str(getattr(get_settings(), name))
+
+
+def _url() -> str:
+    return _setting("database_url")
 
 
 def _run(connection: Connection) -> None:
@@ -31,6 +36,7 @@ def _run(connection: Connection) -> None:
 
 
 def run_migrations() -> None:
+    context.config.attributes["ops_role"] = _setting("ops_role")
     if context.is_offline_mode():
         context.configure(url=_url(), target_metadata=Base.metadata, literal_binds=True)
         with context.begin_transaction():
@@ -42,6 +48,11 @@ def run_migrations() -> None:
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch mode rebuilds a table by copy, drop and rename; with foreign keys on, SQLite would first
+            # delete the rows of a table that other rows still reference, and refuse.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         _run(conn)
     engine.dispose()
 

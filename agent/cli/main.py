@@ -1,91 +1,55 @@
-"""The `agent` command: ops tooling over the decision table, and the worker's controls."""
+"""The `agent` command: ops tooling over the decision table, and the worker's controls.
+
+Register a command with one `lazy(...)` line: its module is imported only when the command runs, so
+`agent --help` starts fast. The panel groups it in the help.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from agent.cli import consent, context, customers, demo, explain, ops, processes, running
-from agent.cli.render import decision_row, decisions_table, json_lines
-from agent.logging import configure_logging
-from agent.store import reports
+from agent.cli import context
+from agent.cli.lazy import AgentGroup, lazy
+
+INSPECT, CONSENT, CUSTOMERS, PROCESSES = "Inspect", "Consent", "Customers", "Processes"
+
+lazy("decisions", "agent.cli.decisions:decisions", "Recent decisions, newest first", panel=INSPECT)
+lazy("explain", "agent.cli.explain:explain", "One decision in plain words, and what followed", panel=INSPECT)
+lazy("why", "agent.cli.why:why", "Why a post was or was not cloned, on any day", panel=INSPECT)
+lazy("backtest", "agent.cli.backtest:backtest", "Replay recorded days with changed thresholds", panel=INSPECT)
+lazy("runs", "agent.cli.ops:runs", "Runs: status, times, trigger and every attempt", panel=INSPECT)
+lazy("clones", "agent.cli.ops:clones", "Clones per source post, and the cap", panel=INSPECT)
+lazy("health", "agent.cli.health:health", "The monitoring signals; exit 1 when one fires", panel=INSPECT)
+lazy(
+    "capacity", "agent.cli.capacity:capacity", "Customers this key can serve; exit 1 when over", panel=INSPECT
+)
+lazy("web", "agent.cli.web:web", "Serve the read-only web decision log", panel=INSPECT)
+lazy("pending", "agent.cli.consent:pending", "Proposals waiting for consent, as diffs", panel=CONSENT)
+lazy("approve", "agent.cli.consent:approve", "Approve a proposal and execute it once", panel=CONSENT)
+lazy("reject", "agent.cli.consent:reject", "Turn a proposal down; it never executes", panel=CONSENT)
+lazy("customers", "agent.cli.customers:app", "Add, show, change, pause, remove customers", panel=CUSTOMERS)
+lazy("run", "agent.cli.running:run_command", "Run a loop for one customer now", panel=PROCESSES)
+lazy("worker", "agent.cli.processes:worker", "Start a Celery worker", panel=PROCESSES, passthrough=True)
+lazy("beat", "agent.cli.processes:beat", "Start Celery beat (the ticks)", panel=PROCESSES, passthrough=True)
+lazy("flower", "agent.cli.processes:flower", "Start Celery Flower", panel=PROCESSES, passthrough=True)
+lazy("sandbox", "agent.cli.processes:sandbox", "Serve the local Layers sandbox", panel=PROCESSES)
+lazy("webhooks", "agent.cli.webhooks:app", "Serve the webhook receiver; register it at Layers", panel=PROCESSES)
+lazy("demo", "agent.cli.demo:demo", "The whole agent on the sandbox's demo scenario", panel=PROCESSES)
+lazy("migrate", "agent.cli.admin:migrate", "Upgrade the database to the latest schema", panel=PROCESSES)
+lazy("ops-role", "agent.cli.admin:ops_role", "Create the read-only ops role, or its SQL", panel=PROCESSES)
+lazy("ping", "agent.cli.admin:ping", "Exit 0 when the database (and Redis) answer", panel=PROCESSES)
 
 app = typer.Typer(
-    help="The growth agent: publish-to-learn and optimization loops on Layers.", no_args_is_help=True
+    cls=AgentGroup,
+    help="The growth agent: publish-to-learn and optimization loops on Layers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-app.add_typer(customers.app, name="customers")
-app.command("run")(running.run_command)
-app.command("approve")(consent.approve)
-app.command("reject")(consent.reject)
-app.command("pending")(consent.pending)
-app.command("worker", context_settings=processes.PASSTHROUGH)(processes.worker)
-app.command("beat", context_settings=processes.PASSTHROUGH)(processes.beat)
-app.command("flower", context_settings=processes.PASSTHROUGH)(processes.flower)
-app.command("sandbox")(processes.sandbox)
-app.command("explain")(explain.explain)
-app.command("runs")(ops.runs)
-app.command("clones")(ops.clones)
-app.command("health")(ops.health)
-app.command("demo")(demo.demo)
 
 
 @app.callback()
-def main() -> None:
-    """Configure logging once for every command."""
-    settings = context.settings()
-    configure_logging(settings.log_level if settings.log_level != "INFO" else "WARNING", settings.log_format)
-
-
-@app.command("migrate")
-def migrate() -> None:
-    """Upgrade the database to the latest schema (alembic upgrade head)."""
-    from agent.store import migrate as migrations
-
-    migrations.upgrade(context.settings().database_url)
-    context.console.print("database is up to date")
-
-
-@app.command("ping")
-def ping() -> None:
-    """Exit 0 when the database (and Redis, when configured) answer: the container healthcheck."""
-    settings = context.settings()
-    with context.database() as db:
-        db.ping()
-    if settings.redis_url:
-        import redis
-
-        redis.Redis.from_url(settings.redis_url, socket_timeout=5).ping()
-    context.console.print("ok")
-
-
-@app.command("decisions")
-def list_decisions(
-    customer: Annotated[str | None, typer.Option(help="Name, external id, project id or id")] = None,
-    loop: Annotated[str | None, typer.Option(help="publish_to_learn | optimization | weekly_review")] = None,
-    action: Annotated[str | None, typer.Option()] = None,
-    reason: Annotated[str | None, typer.Option()] = None,
-    subject: Annotated[str | None, typer.Option(help="Subject id, e.g. a platform post id")] = None,
-    since: Annotated[str | None, typer.Option(help="7d, 24h, or a date YYYY-MM-DD")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
-) -> None:
-    """Recent decisions, newest first."""
-    with context.friendly_errors(), context.database() as db, db.session() as session:
-        found = reports.decisions(
-            session,
-            customer=customer,
-            loop=loop,
-            action=action,
-            reason=reason,
-            subject=subject,
-            since=reports.parse_since(since) if since else None,
-            limit=limit,
-        )
-        names = reports.customer_names(session)
-        if as_json:
-            typer.echo(
-                json_lines(decision_row(d, names.get(d.customer_id)) for d in found) or "", nl=bool(found)
-            )
-            return
-        context.console.print(decisions_table(found, names=names))
+def main(ctx: typer.Context) -> None:
+    """The growth agent: publish-to-learn and optimization loops on Layers."""
+    if ctx.invoked_subcommand == "sandbox":  # it reads no settings; it logs each request at INFO
+        context.logging_from_environment()

@@ -28,9 +28,16 @@ def worker(
 
     app = create_app(settings)
     if metrics and settings.metrics_port:
+        from agent import gauges
+        from agent.capacity import serve_figures
         from agent.observability import serve_metrics
+        from agent.services import utc_now
+        from agent.store.db import Database
 
         serve_metrics(settings.metrics_port)
+        db = Database.from_url(settings.database_url)
+        gauges.register(db, utc_now)  # read at each scrape
+        serve_figures(db, settings)  # the capacity gauges (`agent capacity`)
     argv = [
         "worker",
         f"--pool={pool}",

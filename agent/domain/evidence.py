@@ -10,28 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeAlias
+from typing import Any
 
-from agent.domain.codec import CodecError, dump, load_fields
+from agent.domain.codec import CodecError
+from agent.domain.evidence_base import Evidence as Evidence  # the base, importable from here as before
+from agent.domain.evidence_base import Json as Json
+from agent.domain.learn_evidence import (
+    CloneVerdict,
+    InvalidMetrics,
+    OutcomeSeen,
+    PostStep,
+    PublicationStep,
+    ThresholdReview,
+)
 from agent.domain.vocabulary import Action, Reason, Restraint, Stage, SubjectType
 
-Json: TypeAlias = dict[str, Any]
-
-
 EvidenceError = CodecError
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Base of every evidence type: a frozen dataclass that round-trips through JSON."""
-
-    def to_json(self) -> Json:
-        data: Json = dump(self)
-        return data
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Self:
-        return cls(**load_fields(cls, data))
 
 
 @dataclass(frozen=True)
@@ -65,6 +59,8 @@ class PostVerdict(Evidence):
     container_id: str | None = None
     clone_slot: int | None = None
     restraint: Restraint | None = None
+    # publish and learn (issue 15): the source's latest verdicts, when they are why it was not cloned
+    recent_outcomes: tuple[OutcomeSeen, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +122,14 @@ class CrossCheck(Evidence):
     conversions: float
     roas: float | None
     breakeven_roas: float
+    # publish and learn (issue 15): the fatigue signal, this window against the one before it
+    impressions: float | None = None
+    cpa: float | None = None
+    previous_ads: int | None = None
+    previous_impressions: float | None = None
+    previous_cpa: float | None = None
+    cpa_rising: bool | None = None
+    impressions_hold: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ class WeeklyReview(Evidence):
     creatives: tuple[CreativeWeek, ...] = ()
     drivers: tuple[CreativeWeek, ...] = ()
     top_performers: tuple[PerformerRow, ...] = ()
+    settle_delay_hours: float | None = None  # the window ended this long before the review (issue 15)
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,51 @@ class ConsentStep(Evidence):
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class ContentReview(Evidence):
+    """The customer's review of a clone's container at Layers, as its webhook event told it (issue 11)."""
+
+    container_id: str
+    approval_status: str
+    event_id: str
+    reviewed_at: str | None = None
+    reviewed_by: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldChange(Evidence):
+    """One setting of a customer, before and after (the ops experience, issue 13)."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True)
+class ConfigurationChange(Evidence):
+    """A person's change to a customer's configuration: every field it changed (issue 13)."""
+
+    changes: tuple[FieldChange, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class JobOutcome(Evidence):
+    """How a followed Layers job ended, as the poll that saw it said (a poller that never abandons a job,
+    issue 11): timed out by a poll after its deadline, or reconciled later from Layers' own answer."""
+
+    job_id: str
+    kind: str
+    status: str
+    deadline_at: str
+    polled_at: str
+    previous_status: str | None = None  # reconciled: what had been recorded before (timed_out)
+    duration_s: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
 # A reason that always carries the same evidence, whatever its subject.
 _BY_REASON: dict[Reason, type[Evidence]] = {
     Reason.WEEKLY_REVIEW: WeeklyReview,
@@ -223,6 +273,24 @@ _BY_REASON: dict[Reason, type[Evidence]] = {
     Reason.EXECUTED_AFTER_APPROVAL: ConsentStep,
     Reason.EXECUTION_FAILED: ConsentStep,
     Reason.UNSAFE_APPROVED_ACTION: ConsentStep,
+    Reason.CONTENT_APPROVED: ContentReview,
+    Reason.CONTENT_REJECTED: ContentReview,
+    # publish and learn (issue 15)
+    Reason.WON: CloneVerdict,
+    Reason.LOST: CloneVerdict,
+    Reason.INCONCLUSIVE: CloneVerdict,
+    Reason.THRESHOLD_REVIEW: ThresholdReview,
+    Reason.INVALID_METRICS: InvalidMetrics,
+    # the ops experience (issue 13)
+    Reason.CUSTOMER_ADDED: ConfigurationChange,
+    Reason.SETTINGS_CHANGED: ConfigurationChange,
+    Reason.CUSTOMER_RENAMED: ConfigurationChange,
+    Reason.SCHEDULE_PAUSED: ConfigurationChange,
+    Reason.SCHEDULE_RESUMED: ConfigurationChange,
+    Reason.CUSTOMER_REMOVED: ConfigurationChange,
+    # a poller that never abandons a job (issue 11)
+    Reason.JOB_TIMED_OUT: JobOutcome,
+    Reason.JOB_RECONCILED: JobOutcome,
 }
 # Otherwise the subject decides: a post's verdict, a run's summary, an ad's flag, ...
 _BY_SUBJECT: dict[SubjectType, type[Evidence]] = {
@@ -235,6 +303,8 @@ _BY_SUBJECT: dict[SubjectType, type[Evidence]] = {
     SubjectType.CLONE: Failure,
     SubjectType.COMMISSION: Failure,
     SubjectType.JOB: Failure,
+    SubjectType.CONTAINER: PublicationStep,  # publish and learn (issue 15)
+    SubjectType.SCHEDULED_POST: PostStep,
 }
 
 

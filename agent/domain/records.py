@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from agent.domain.decisions import NewDecision
 from agent.domain.vocabulary import (
     ApprovalStatus,
     CloneOrigin,
@@ -35,6 +36,9 @@ class CustomerRecord:
     external_id: str | None = None
     threshold_overrides: Mapping[str, Any] = field(default_factory=dict)
     auto_approve_kinds: frozenset[str] = frozenset()
+    # publish and learn (issue 15): schedule approved clones without asking, and the local posting slot
+    auto_schedule: bool = False
+    posting_at: time | None = None  # None: the DEFAULT_POSTING_AT setting
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,12 @@ class DueJob:
     etag: str | None
     deadline_at: datetime
     container_id: str
+    # a poller that never abandons a job (issue 11): where its polling stands, and the decisions it links to
+    status: JobStatus = JobStatus.RUNNING  # or timed_out: reconciled until `reconcile_until`
+    polls: int = 0
+    interval_s: float = 0.0
+    decision_id: int | None = None  # the decision that asked for the work
+    timeout_decision_id: int | None = None  # the decision that recorded its timeout
 
 
 @dataclass(frozen=True)
@@ -163,12 +173,13 @@ class Submission:
 
 @dataclass(frozen=True)
 class NextPoll:
-    """A poll that found the job still running: what it saw, and the backoff to the next poll."""
+    """A poll that found the job still running (`polled`), or none was made (no quota): what it saw, and
+    when to poll next (`interval_s` is the step the backoff grows from)."""
 
     now: datetime
-    multiplier: float
-    max_interval_s: float
-    jitter_s: float
+    at: datetime
+    interval_s: float
+    polled: bool = True
     stage: str | None = None
     progress: float | None = None
     etag: str | None = None
@@ -182,3 +193,42 @@ class JobEnd:
     error_code: str | None = None
     error_message: str | None = None
     approval_status: str | None = None
+    # a poller that never abandons a job (issue 11)
+    duration_s: float | None = None  # Layers' own (finishedAt - startedAt), when it says
+    decision: NewDecision | None = None  # recorded with the end, only if this call ends the job
+    reconcile_until: datetime | None = None  # timed out: polled now and then until this moment
+    next_poll_at: datetime | None = None  # timed out: the first reconciliation poll
+
+
+# ---- webhook ingestion (issue 11) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """A stored webhook event, claimed for processing (leased, so a dead worker's claim comes back)."""
+
+    id: int
+    event_id: str
+    type: str
+    payload: Mapping[str, Any]
+    received_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class FollowedJob:
+    """What a webhook finds for a job the agent follows: leased to it (`due`), or, with `due` None, how
+    the job stands (ended, or not yet and held by a poller right now)."""
+
+    due: DueJob | None
+    status: JobStatus
+
+
+@dataclass(frozen=True)
+class CloneReview:
+    """A clone as a `content.*` event finds it by its container id."""
+
+    clone_id: int
+    customer_id: int
+    decision_id: int | None
+    approval_status: str | None

@@ -138,6 +138,9 @@ class SubjectType(StrEnum):
     CLONE = "clone"
     COMMISSION = "commission"
     JOB = "job"
+    # publish and learn (issue 15): a clone's container on its way to publication, and its posts
+    CONTAINER = "container"
+    SCHEDULED_POST = "scheduled_post"
 
 
 class Action(StrEnum):
@@ -159,6 +162,14 @@ class Action(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     EXECUTE = "execute"
+    # publish and learn (issue 15)
+    SCHEDULE = "schedule"
+    PENDING_SCHEDULE = "pending_schedule"  # waits for consent (the customer's policy does not auto-schedule)
+    SHADOW_SCHEDULE = "shadow_schedule"
+    OBSERVE = "observe"  # a fact seen at Layers: a post published, a stash promoted, a review expired
+    CLONE_OUTCOME = "clone_outcome"
+    # the ops experience (issue 13): a person changed a customer's configuration
+    CONFIGURE = "configure"
 
 
 # What a mutating action becomes in shadow mode: recorded as what the agent would have done.
@@ -166,6 +177,7 @@ SHADOW_OF = {
     Action.CLONE: Action.SHADOW_CLONE,
     Action.COMMISSION: Action.SHADOW_COMMISSION,
     Action.ACT: Action.SHADOW_ACT,
+    Action.SCHEDULE: Action.SHADOW_SCHEDULE,  # publish and learn (issue 15)
 }
 
 
@@ -220,6 +232,46 @@ class Reason(StrEnum):
     REJECTED_BY_CUSTOMER = "rejected_by_customer"
     EXECUTED_AFTER_APPROVAL = "executed_after_approval"
     UNSAFE_APPROVED_ACTION = "unsafe_approved_action"  # approved, then refused: the agent never sends it
+    # webhook ingestion (issue 11): the customer reviewed a clone at Layers
+    CONTENT_APPROVED = "content_approved"
+    CONTENT_REJECTED = "content_rejected"
+    # publish and learn (issue 15): approved clones go live
+    CLONE_APPROVED = "clone_approved"
+    SCHEDULE_NEEDS_CONSENT = "schedule_needs_consent"
+    NO_CONNECTED_ACCOUNT = "no_connected_account"
+    ACCOUNT_NEEDS_REAUTH = "account_needs_reauth"
+    POST_SCHEDULED = "post_scheduled"
+    SCHEDULE_BLOCKED_ON_APPROVAL = "schedule_blocked_on_approval"
+    SCHEDULE_PROMOTED = "schedule_promoted"
+    PROMOTION_FAILED = "promotion_failed"
+    APPROVAL_REQUIRED = "approval_required"
+    SCHEDULE_REJECTED = "schedule_rejected"
+    POST_PUBLISHED = "post_published"
+    POST_FAILED = "post_failed"
+    POST_CANCELED = "post_canceled"
+    REVIEW_EXPIRED = "review_expired"
+    # publish and learn (issue 15): every clone gets a verdict, and what is learned shapes the next day
+    WON = "won"
+    LOST = "lost"
+    INCONCLUSIVE = "inconclusive"
+    CLONES_UNDERPERFORM = "clones_underperform"
+    THRESHOLD_REVIEW = "threshold_review"
+    INVALID_METRICS = "invalid_metrics"
+    # publish and learn (issue 15): the refresh cross-check confirms fatigue, never vetoes on a healthy ROAS
+    ADS_NOT_RUNNING = "ads_not_running"
+    FATIGUE_CONFIRMED = "fatigue_confirmed"
+    ADS_RUNNING = "ads_running"
+    # the ops experience (issue 13): every change to a customer's configuration, with who made it
+    CUSTOMER_ADDED = "customer_added"
+    SETTINGS_CHANGED = "settings_changed"
+    CUSTOMER_RENAMED = "customer_renamed"
+    SCHEDULE_PAUSED = "schedule_paused"
+    SCHEDULE_RESUMED = "schedule_resumed"
+    CUSTOMER_REMOVED = "customer_removed"
+    # a poller that never abandons a job (issue 11): a poll after the deadline still saw it running; Layers
+    # later told how a timed-out job really ended
+    JOB_TIMED_OUT = "job_timed_out"
+    JOB_RECONCILED = "job_reconciled"
 
 
 REJECTED_WORK_REASON = {
@@ -228,6 +280,113 @@ REJECTED_WORK_REASON = {
 }
 
 
+# ---- webhook ingestion (issue 11) ------------------------------------------------------------------
+
+
+class ReviewStatus(StrEnum):
+    """A Layers container's `approvalStatus` (contract §9.1), independent of its generation status."""
+
+    NOT_REQUIRED = "not_required"
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# A reviewed container stays reviewed (approved -> rejected is unsupported, a rejection is permanent), so a
+# stale read or a late event never takes a clone back to `pending`.
+REVIEW_FINAL = frozenset({ReviewStatus.APPROVED, ReviewStatus.REJECTED})
+
+
+class EventType(StrEnum):
+    """The webhook event catalog (contract §23.1): the only names an endpoint can subscribe to."""
+
+    JOB_COMPLETED = "job.completed"
+    JOB_FAILED = "job.failed"
+    JOB_CANCELED = "job.canceled"
+    CONTENT_GENERATED = "content.generated"
+    CONTENT_APPROVED = "content.approved"
+    CONTENT_REJECTED = "content.rejected"
+    POST_SCHEDULED = "post.scheduled"
+    POST_PUBLISHED = "post.published"
+    POST_FAILED = "post.failed"
+    POST_CANCELED = "post.canceled"
+    SOCIAL_ACCOUNT_CONNECTED = "social_account.connected"
+    SOCIAL_ACCOUNT_NEEDS_REAUTH = "social_account.needs_reauth"
+    SOCIAL_ACCOUNT_REVOKED = "social_account.revoked"
+    LEASE_REQUEST_ASSIGNED = "lease_request.assigned"
+    LEASE_REQUEST_REJECTED = "lease_request.rejected"
+    TEST_PING = "test.ping"
+
+
+class InboxOutcome(StrEnum):
+    """What processing did with a stored webhook event (`webhook_events.outcome`)."""
+
+    HANDLED = "handled"  # its handler recorded what it says
+    ALREADY_DONE = "already_done"  # what it says was already recorded (a replay, or the poller was first)
+    NOT_OURS = "not_ours"  # a job or container the agent does not follow
+    NO_HANDLER = "no_handler"  # a catalog type nothing handles yet: kept for later issues
+    UNKNOWN_TYPE = "unknown_type"  # not in the catalog: stored and acknowledged, never acted on
+    FAILED = "failed"  # its handler kept failing; the poller remains the backstop
+
+
+# ---- notifications (issue 14) ----------------------------------------------------------------------
+
+
+class NotifyEvent(StrEnum):
+    """What the agent tells people about (`notifications.event`); routes pick channels by these names."""
+
+    PROPOSAL_WAITING = "proposal_waiting"  # a proposal waits for consent
+    SPEND_WITHOUT_CONVERSIONS = "spend_without_conversions"  # an ad spent without converting
+    RUN_FAILED = "run_failed"  # a run stopped on a permanent failure
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"  # a run failed too many times and was given up
+    HEALTH_SIGNAL = "health_signal"  # a health signal crossed its threshold
+    HEALTH_CLEARED = "health_cleared"  # an open health signal cleared
+    JOB_FAILURE_SPIKE = "job_failure_spike"  # the job_failures signal opened: a spike of failed jobs
+
+
+class NotificationStatus(StrEnum):
+    """Where one notification row (one event for one channel) stands."""
+
+    PENDING = "pending"  # not sent yet (or sent and not marked: the only window for a repeat)
+    SENT = "sent"  # marked sent: never sent again
+    GIVEN_UP = "given_up"  # the channel kept failing (or is no longer configured)
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The enum's values in declaration order (for CHECK constraints and help texts)."""
     return tuple(member.value for member in enum)
+
+
+# ---- the ops experience (issue 13) -------------------------------------------------------------------
+
+# A change to a customer's configuration is no loop's decision: the decision table records it under this
+# `loop` value, next to the loops' own.
+CONFIGURATION = "configuration"
+DECISION_LOOPS = (*values(LoopName), CONFIGURATION)
+CONFIGURATION_REASONS = frozenset(
+    {
+        Reason.CUSTOMER_ADDED,
+        Reason.SETTINGS_CHANGED,
+        Reason.CUSTOMER_RENAMED,
+        Reason.SCHEDULE_PAUSED,
+        Reason.SCHEDULE_RESUMED,
+        Reason.CUSTOMER_REMOVED,
+    }
+)
+
+
+class AttemptOutcome(StrEnum):
+    """How one attempt at a run ended (`run_attempts.outcome`): `agent runs` keeps every attempt's error."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DEFERRED = "deferred"  # a transient failure: the run went back to the queue
+    ABANDONED = "abandoned"  # its worker died: the lease lapsed and another attempt took the run
+
+
+class Tick(StrEnum):
+    """A periodic task beat sends; each leaves a heartbeat when it ran to the end (`heartbeats.name`)."""
+
+    DISPATCH = "dispatch"
+    SWEEP = "sweep"

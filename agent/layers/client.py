@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, Unpack
@@ -43,15 +43,19 @@ from agent.layers.models import (
     Whoami,
 )
 from agent.layers.pagination import paginated
+from agent.layers.publishing import PublishingCalls
 from agent.layers.quota import InMemoryRateLimiter, RateLimiter
 from agent.layers.retry import RetryPolicy
 from agent.layers.transport import OnResponse, Transport
+from agent.layers.webhooks import CreatedWebhookEndpoint, RotatedWebhookSecret, WebhookEndpointPage
 from agent.layers.wire import camel_keys, query
 from agent.rules.actions import validate_suggested_action
 
 
-class LayersClient:
-    """Typed, rate-limited, retrying client for the Layers Partner API. Use as a context manager."""
+class LayersClient(PublishingCalls):
+    """Typed, rate-limited, retrying client for the Layers Partner API. Use as a context manager.
+
+    The scheduling calls (social accounts, schedule, scheduled posts) come from `PublishingCalls`."""
 
     def __init__(
         self,
@@ -262,6 +266,31 @@ class LayersClient:
     def cancel_job(self, job_id: str, *, idempotency_key: str | None) -> JobCancelResult:
         target = routes.CANCEL_JOB.at(jobId=job_id)
         return self._transport.call(JobCancelResult, target, idempotency_key=idempotency_key)
+
+    # ---- webhook endpoints (issue 11) ------------------------------------------------------------
+
+    def list_webhook_endpoints(self, *, cursor: str | None = None) -> WebhookEndpointPage:
+        target = routes.LIST_WEBHOOK_ENDPOINTS.at()
+        return self._transport.call(WebhookEndpointPage, target, params=query(cursor=cursor))
+
+    iter_webhook_endpoints = paginated(list_webhook_endpoints, routes.LIST_WEBHOOK_ENDPOINTS)
+
+    def create_webhook_endpoint(
+        self, *, url: str, events: Sequence[str], description: str | None = None, idempotency_key: str | None
+    ) -> CreatedWebhookEndpoint:
+        """Register `url` for `events`; the answer carries the signing secret, shown this once."""
+        body: dict[str, Any] = {"url": url, "events": list(events)}
+        if description is not None:
+            body["description"] = description
+        target = routes.CREATE_WEBHOOK_ENDPOINT.at()
+        return self._transport.call(
+            CreatedWebhookEndpoint, target, body=body, idempotency_key=idempotency_key
+        )
+
+    def rotate_webhook_secret(self, endpoint_id: str, *, idempotency_key: str | None) -> RotatedWebhookSecret:
+        """A new signing secret; the previous one keeps signing for 24 hours."""
+        target = routes.ROTATE_WEBHOOK_SECRET.at(endpointId=endpoint_id)
+        return self._transport.call(RotatedWebhookSecret, target, idempotency_key=idempotency_key)
 
     # ---- server-suggested actions ---------------------------------------------------------------
 

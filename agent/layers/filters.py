@@ -59,3 +59,20 @@ class RecommendationFilters(TypedDict, total=False):
     sort: str | None
     cursor: str | None
     limit: int | None
+
+
+class SocialAccountFilters(TypedDict, total=False):
+    platform: str | None
+    status: str | Sequence[str] | None
+    leased: bool | None
+    cursor: str | None
+    limit: int | None
+
+
+class ScheduledPostFilters(TypedDict, total=False):
+    status: str | Sequence[str] | None
+    social_account_id: str | None
+    since: datetime | None
+    until: datetime | None
+    cursor: str | None
+    limit: int | None

@@ -92,6 +92,15 @@ GENERATE_CONTENT = Route("POST", "/v1/projects/{projectId}/content")
 GET_CONTENT = Route("GET", "/v1/content/{containerId}")
 GET_JOB = Route("GET", "/v1/jobs/{jobId}")
 CANCEL_JOB = Route("POST", "/v1/jobs/{jobId}/cancel")
+# webhook endpoints (issue 11): registered by `agent webhooks`, never a suggested action
+LIST_WEBHOOK_ENDPOINTS = Route("GET", "/v1/webhook-endpoints")
+CREATE_WEBHOOK_ENDPOINT = Route("POST", "/v1/webhook-endpoints")
+ROTATE_WEBHOOK_SECRET = Route("POST", "/v1/webhook-endpoints/{endpointId}/rotate-secret")
+# publish and learn (issue 15): approved clones go live
+LIST_SOCIAL_ACCOUNTS = Route("GET", "/v1/projects/{projectId}/social-accounts")
+SCHEDULE_CONTENT = Route("POST", "/v1/content/{containerId}/schedule")
+GET_SCHEDULED_POST = Route("GET", "/v1/scheduled-posts/{scheduledPostId}")
+LIST_SCHEDULED_POSTS = Route("GET", "/v1/projects/{projectId}/scheduled-posts")
 
 # Order matters where templates overlap: specific before generic.
 KNOWN_ROUTES = (

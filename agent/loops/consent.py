@@ -15,6 +15,7 @@ from typing import Any
 
 from agent.domain.decisions import FollowUp
 from agent.domain.evidence import ConsentStep
+from agent.domain.publishing import SCHEDULE_CLONE_KIND
 from agent.domain.records import ApprovalRecord
 from agent.domain.vocabulary import Action, ApprovalStatus, CustomerMode, Reason, RecommendationStatus
 from agent.layers.errors import LayersError
@@ -24,6 +25,11 @@ from agent.loops.ports import Deps, Store
 from agent.rules.actions import UnsafeSuggestedAction, validate_suggested_action
 
 log = get_logger(__name__)
+
+
+# A schedule proposal is carried out by the publishing tick (`agent.loops.publishing`), at the posting slot
+# current when consent is given, which the proposal could not know.
+SCHEDULED_BY_TICK = "approved: scheduled by the publishing tick at the customer's next posting slot"
 
 
 class ConsentError(Exception):
@@ -81,6 +87,8 @@ def execute(deps: Deps, decision_id: int) -> Verdict:
         approval = _locked(store, decision_id)
         if approval.status is not ApprovalStatus.APPROVED:
             return Verdict(decision_id, approval.status, "nothing to execute")
+        if approval.kind == SCHEDULE_CLONE_KIND:  # issue 15: consent recorded; the schedule is the tick's
+            return Verdict(decision_id, ApprovalStatus.APPROVED, SCHEDULED_BY_TICK)
         held = _held(deps, approval)
         if held is not None:
             return Verdict(decision_id, ApprovalStatus.APPROVED, f"approved, not executed: {held}")

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from agent.domain.decisions import CloneRequest
 from agent.domain.records import CustomerRecord, RunRecord
+from agent.domain.run_inputs import PublishInput
 from agent.domain.vocabulary import LoopName
 from agent.loops import consent, readers, recording, submissions
 from agent.loops.ports import Deps, Store
@@ -21,8 +22,9 @@ from agent.rules.optimization import (
     decide_optimization,
 )
 from agent.rules.policy import Policy
-from agent.rules.publish import stage_metric
-from agent.rules.recommendations import when_cap_reached
+from agent.rules.publish import replay_posts, stage_metric
+from agent.rules.recommendations import wants_fatigue_check, when_cap_reached
+from agent.rules.schedule import local_date
 
 PUBLISHING_LOOKBACK_DAYS = 14  # the docs' "no post in 14 days" health signal
 
@@ -33,23 +35,37 @@ class Optimization:
     def fetch(
         self, deps: Deps, customer: CustomerRecord, policy: Policy, now: datetime
     ) -> OptimizationInputs:
-        client, project = deps.client, customer.layers_project_id
-        window = (now - timedelta(days=deps.settings.ads_metrics_window_days), now)
+        """ads-metrics, recommendations and the posts-published count from Layers; the pool and the ranking
+        from today's publish-to-learn run when it kept them (one read per customer-day), else from Layers
+        (this loop run alone, or before publish-to-learn)."""
+        client, project, settings = deps.client, customer.layers_project_id, deps.settings
+        window = (now - timedelta(days=settings.ads_metrics_window_days), now)
         ads = readers.ad_spend(client, project, window)
-        # One pass over the whole pool gives both the eligible count and the health snapshot's average score.
-        pool = readers.pool(client, project)
-        eligible = sum(1 for item in pool if item.eligibility is not None and item.eligibility.is_eligible)
-        scores = [item.organic_score for item in pool if item.organic_score is not None]
+        seen = _kept_today(deps, customer, now)
+        pool = seen.pool if seen is not None and seen.pool is not None else readers.pool(client, project)
+        eligible = readers.eligible_count(pool)
+        scores = readers.organic_scores(pool)
         hook_source = None
-        if eligible < policy.thresholds.min_eligible_pool:
-            hook_source = readers.hook_source(
-                client,
-                project,
-                metrics=(stage_metric(customer.stage),),
-                window=deps.settings.top_performers_window,
-                excluded=readers.excluded_post_ids(client, project),
+        if eligible < policy.thresholds.min_eligible_pool:  # only a thin pool needs a hook
+            posts = (
+                replay_posts(seen)
+                if seen is not None
+                else readers.ranking(
+                    client,
+                    project,
+                    window=settings.top_performers_window,
+                    limit=settings.top_performers_limit,
+                    excluded=readers.excluded_post_ids(pool),
+                )
             )
+            hook_source = readers.hook_source(posts, stage_metric(customer.stage))
         recommendations = readers.open_recommendations(client, project)
+        # A confident refresh is checked for fatigue: this window's CPA and impressions against the last one's.
+        previous = (
+            readers.ad_spend(client, project, (window[0] - (window[1] - window[0]), window[0]))
+            if wants_fatigue_check(recommendations, policy.thresholds)
+            else ()
+        )
         published = readers.posts_published(client, project, now=now, days=PUBLISHING_LOOKBACK_DAYS)
         return OptimizationInputs(
             project_id=project,
@@ -63,6 +79,7 @@ class Optimization:
                 scored_items=len(scores),
                 posts_published_recently=published,
             ),
+            previous_ads=previous,
         )
 
     def load(self, store: Store, customer: CustomerRecord, now: datetime) -> OptimizationKnown:
@@ -93,3 +110,13 @@ class Optimization:
     def send(self, deps: Deps, run: RunRecord) -> None:
         submissions.send_pending(deps, run_id=run.id)
         consent.execute_approved(deps, customer_id=run.customer_id)
+
+
+def _kept_today(deps: Deps, customer: CustomerRecord, now: datetime) -> PublishInput | None:
+    """Today's publish-to-learn record when it kept the pool: a short store read between Layers calls (no
+    transaction is held across one), on the customer's local date."""
+    with deps.store() as store:
+        seen = store.publish_input_of_day(
+            customer_id=customer.id, local_date=local_date(now, customer.timezone)
+        )
+    return seen if seen is not None and seen.pool is not None else None

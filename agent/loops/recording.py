@@ -11,6 +11,7 @@ from datetime import datetime
 from agent.config import Settings
 from agent.domain.decisions import CloneRequest, CommissionRequest, ConsentRequest, Decided, NewDecision
 from agent.domain.records import CloneSpec, CustomerRecord, NewClone, NewCommission, RunRecord, WorkItem
+from agent.loops.notifications import notify_decision
 from agent.loops.ports import Store
 from agent.rules.policy import Policy
 from agent.rules.work import cap_reached, with_work
@@ -95,4 +96,13 @@ def record(
             recommendation_row_id=recommendation_row_id,
             now=planning.now,
         )
+    notify_decision(
+        store,
+        settings=settings,
+        customer=planning.customer,
+        decision_id=decision_id,
+        action=decided.action,
+        reason=decided.reason,
+        now=planning.now,
+    )
     return Recorded(decision_id=decision_id, decided=decided, work=work)

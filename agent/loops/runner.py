@@ -5,7 +5,8 @@ reads what the agent itself remembers, `decide` calls the rules, `record` hands 
 The runner owns the plan transaction and its bookkeeping: the policy, the lock that makes planning happen
 once, the recovery point (`planned_at` and the rule version) and the crash point after its commit. `send`
 only transmits what was committed, so a run resumed after any crash re-sends the same ids instead of
-deciding again.
+deciding again. The transaction that ends a run also creates the run of the loop that follows it (the
+hand-off, `scheduling.HAND_OFF`), for the task to send right after the commit.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from agent.domain.decisions import NewDecision, Subject
 from agent.domain.evidence import Evidence, GaveUp, NoEvidence
 from agent.domain.records import CustomerRecord, RunRecord
 from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType
+from agent.layers import quota
 from agent.layers.errors import LayersError
 from agent.logging import get_logger
 from agent.loops.failures import PermanentFailure, TransientFailure, translate
+from agent.loops.notifications import notify_recorded
 from agent.loops.ports import Deps, Store
 from agent.loops.recording import Planning
+from agent.loops.scheduling import HAND_OFF
 from agent.observability import RUNS
 from agent.rules.policy import Policy, policy_for
 
@@ -62,6 +66,7 @@ class RunOutcome:
     status: Ended
     reason: str
     retry_after_s: float | None = None
+    handed_off: int | None = None  # the next loop's run, created with this run's end: send it now
 
 
 def customer_policy(settings: Settings, loop: LoopName, customer: CustomerRecord) -> Policy:
@@ -88,9 +93,12 @@ def run_once(deps: Deps, run_id: int, loops: Mapping[LoopName, Loop[Any, Any, An
         )
         run = claim.run
         if run is None:
+            handed = None
             if claim.reason == "attempts_exhausted":
-                _record_gave_up(store, run_id, settings.task_max_attempts)
-            return RunOutcome(run_id, Ended.NOT_CLAIMED, claim.reason)
+                _record_gave_up(store, run_id, settings, now)
+                handed = _hand_off(store, store.get_run(run_id=run_id))
+            _handed_off(deps, handed)
+            return RunOutcome(run_id, Ended.NOT_CLAIMED, claim.reason, handed_off=handed)
         customer = store.get_customer(customer_id=run.customer_id)
     loop = loops[run.loop]
     with bound_contextvars(run_id=run.id, customer_id=customer.id, loop=str(run.loop)):
@@ -107,9 +115,11 @@ def run_once(deps: Deps, run_id: int, loops: Mapping[LoopName, Loop[Any, Any, An
             return _failed(deps, run, failure)
         with deps.store() as store:
             store.finish_run(run_id=run.id, now=deps.now())
+            handed = _hand_off(store, run)
+        _handed_off(deps, handed)
         RUNS.labels(run.loop, Ended.SUCCEEDED).inc()
         log.info("run_succeeded")
-    return RunOutcome(run.id, Ended.SUCCEEDED, "done")
+    return RunOutcome(run.id, Ended.SUCCEEDED, "done", handed_off=handed)
 
 
 def preview(deps: Deps, loop: Loop[Any, KnownT, PlanT], customer: CustomerRecord) -> tuple[PlanT, Policy]:
@@ -127,7 +137,8 @@ def _plan(
 ) -> None:
     """Fetch, then decide and record in one transaction that also marks the run planned."""
     policy = customer_policy(deps.settings, loop.name, customer)
-    inputs = loop.fetch(deps, customer, policy, now)
+    with quota.run_reads():  # its first read waits for room to do them all, or the run goes back
+        inputs = loop.fetch(deps, customer, policy, now)
     with deps.store() as store:
         locked = store.lock_unplanned_run(run_id=run.id)
         if locked is None:
@@ -141,6 +152,22 @@ def _plan(
         )
         store.mark_planned(run_id=run.id, now=now, rule_version=policy.rule_version)
     crashpoint(CrashPoint.AFTER_PLAN_COMMIT, deps.settings.crash_at)
+
+
+def _hand_off(store: Store, run: RunRecord | None) -> int | None:
+    """The hand-off between loops: the run that follows this one's loop on the same local date is created
+    in the transaction that ends this one (the dispatcher stays as catch-up); its id if this made it."""
+    follows = HAND_OFF.get(run.loop) if run is not None else None
+    if run is None or follows is None:
+        return None
+    return store.start_next_run(run_id=run.id, loop=follows)
+
+
+def _handed_off(deps: Deps, handed: int | None) -> None:
+    """Committed, not sent yet: a crash here leaves the next run unsent, for the sweeper to send."""
+    if handed is not None:
+        log.info("run_handed_off", next_run_id=handed)
+        crashpoint(CrashPoint.AFTER_HAND_OFF_COMMIT, deps.settings.crash_at)
 
 
 def _about_run(
@@ -159,13 +186,15 @@ def _about_run(
     )
 
 
-def _record_gave_up(store: Store, run_id: int, attempts: int) -> None:
+def _record_gave_up(store: Store, run_id: int, settings: Settings, now: datetime) -> None:
     """A poison run stops here, and ops see why in the decision table rather than in a crash loop."""
     run = store.get_run(run_id=run_id)
     if run is None:
         return
-    evidence = GaveUp(attempts=attempts, last_error=run.error)
-    store.record_decision(_about_run(run, Action.ERROR, Reason.ATTEMPTS_EXHAUSTED, evidence, key="gave_up"))
+    evidence = GaveUp(attempts=settings.task_max_attempts, last_error=run.error)
+    decision = _about_run(run, Action.ERROR, Reason.ATTEMPTS_EXHAUSTED, evidence, key="gave_up")
+    decision_id = store.record_decision(decision)
+    notify_recorded(store, settings=settings, decision_id=decision_id, decision=decision, now=now)
     RUNS.labels(run.loop, Ended.FAILED).inc()
 
 
@@ -193,8 +222,13 @@ def _failed(deps: Deps, run: RunRecord, failure: TransientFailure | PermanentFai
         decision = _about_run(
             run, Action.ERROR, failure.reason, failure.evidence, key=f"error:{run.attempts}"
         )
-        store.record_decision(decision)
+        decision_id = store.record_decision(decision)
         store.fail_run(run_id=run.id, now=deps.now(), error=f"{failure.reason}: {failure}")
+        notify_recorded(
+            store, settings=deps.settings, decision_id=decision_id, decision=decision, now=deps.now()
+        )
+        handed = _hand_off(store, run)
+    _handed_off(deps, handed)
     RUNS.labels(run.loop, Ended.FAILED).inc()
     log.error("run_failed", reason=failure.reason, error=str(failure))
-    return RunOutcome(run.id, Ended.FAILED, failure.reason)
+    return RunOutcome(run.id, Ended.FAILED, failure.reason, handed_off=handed)

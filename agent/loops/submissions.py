@@ -16,6 +16,7 @@ from agent.domain.vocabulary import REJECTED_WORK_REASON, Action, SubjectType, W
 from agent.layers import errors
 from agent.layers.models import JobEnvelope
 from agent.logging import get_logger
+from agent.loops import job_poller
 from agent.loops.failures import REJECTIONS, failure_evidence
 from agent.loops.ports import Deps, LayersApi
 
@@ -47,13 +48,14 @@ def send(deps: Deps, *, kind: WorkKind, work_id: int) -> None:
         return
     crashpoint(AFTER_RESPONSE[kind], settings.crash_at)
     with deps.store() as store:
+        now = deps.now()
         store.mark_submitted(
             kind=kind,
             work_id=work_id,
             submission=Submission(
                 job_id=envelope.job_id,
-                now=deps.now(),
-                first_poll_s=settings.job_poll_initial_s,
+                now=now,
+                first_poll_s=job_poller.first_poll_s(store, settings, kind=kind, now=now),
                 timeout_s=settings.job_timeout_s,
             ),
         )

@@ -47,6 +47,8 @@ class OptimizationInputs:
     hook_source: HookSource | None
     recommendations: tuple[RecommendationInput, ...]
     snapshot: PoolSnapshot
+    # The window before `window`, read only for a refresh's fatigue check (issue 15); empty otherwise.
+    previous_ads: tuple[AdSpend, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ def decide_optimization(
         flags=tuple(flag_spend_without_conversions(inputs.ads, policy.thresholds, inputs.window)),
         pool=restrain(pool, policy.restraint),
         recommendations=tuple(
-            decide_recommendations(inputs.recommendations, known.tracked, inputs.ads, policy)
+            decide_recommendations(
+                inputs.recommendations, known.tracked, inputs.ads, policy, inputs.previous_ads
+            )
         ),
     )
 

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field, replace
 
 from agent.domain.decisions import CloneRequest, Decided, Subject
 from agent.domain.evidence import PostThresholds, PostVerdict, PublishSummary, StageTopRow
-from agent.domain.run_inputs import PostSeen, PublishInput
+from agent.domain.learn_evidence import OutcomeSeen
+from agent.domain.run_inputs import PoolItemSeen, PostSeen, PublishInput
 from agent.domain.vocabulary import Action, CloneOrigin, Reason, Stage, SubjectType
+from agent.rules.learning import underperforming
 from agent.rules.policy import Policy, restrain
 from agent.rules.thresholds import Thresholds
+from agent.rules.validity import NUMBERS, json_count, json_number, non_finite, restored, screen
 
 RANKING_METRIC = "engagement_rate"
 # Early accounts rank by engagement (absolute views reward luck); later ones by what pays.
@@ -31,13 +34,16 @@ class PostPerformance:
 
     platform_post_id: str | None
     title: str | None
-    views: int | None
+    views: float | None  # a count; a fraction or worse only when Layers sends an impossible number
     engagement_rate: float | None
     metric_value: float | None
     rank: int | None
     # A human set the ads-content override to `exclude` ("legal flagged the music"): it still counts
     # toward the median, but it is never cloned.
     excluded: bool = False
+    # The row's paid numbers (``paid.conversions``, ``paid.roas``): later stages rank by them.
+    conversions: float | None = None
+    roas: float | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class PublishInputs:
     posts: tuple[PostPerformance, ...]
     stage_metric: str
     stage_top: tuple[StageTopRow, ...]
+    # The creative pool read with the ranking: kept with the run for the day's optimization run.
+    pool: tuple[PoolItemSeen, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,19 @@ def stage_metric(stage: Stage) -> str:
 
 
 def evaluate_publish(
-    posts: Sequence[PostPerformance], clone_counts: Mapping[str, int], thresholds: Thresholds
+    posts: Sequence[PostPerformance],
+    clone_counts: Mapping[str, int],
+    thresholds: Thresholds,
+    outcomes: Mapping[str, Sequence[OutcomeSeen]] | None = None,
 ) -> PublishPlan:
-    """Plan today's clones (at most ``max_clones_per_run``) and explain every breakout and top-N post."""
-    judged = _judgeable(posts)
+    """Plan today's clones (at most ``max_clones_per_run``) and explain every breakout and top-N post.
+
+    A post with impossible numbers is not judged (`invalid_metrics`); a breakout whose last clones all lost
+    (`outcomes`, newest first per source) is not cloned again (`clones_underperform`).
+    """
+    screened = screen(posts)
+    invalid = tuple(screened.invalid.values())
+    judged = _judgeable(screened.valid)
     eligible = [post for post in judged if post.views >= thresholds.min_views]
     base = PublishSummary(
         posts_seen=len(posts), posts_eligible=len(eligible), thresholds=dict(thresholds.as_dict())
@@ -95,11 +112,11 @@ def evaluate_publish(
     if not posts:
         return _skip_run(Reason.NO_PERFORMANCE_DATA, base, judged)
     if len(eligible) < thresholds.min_posts:
-        return _skip_run(Reason.INSUFFICIENT_DATA, base, judged)
+        return _skip_run(Reason.INSUFFICIENT_DATA, base, judged, invalid)
 
     median = float(statistics.median(post.engagement_rate for post in eligible))
     breakout_floor = thresholds.breakout_multiple * median
-    verdicts: dict[str, Reason] = {}
+    verdicts: dict[str, Reason] = {post_id: Reason.INVALID_METRICS for post_id in screened.invalid}
     for post in judged:
         if post.views < thresholds.min_views:
             verdicts[post.platform_post_id] = Reason.BELOW_NOISE_FLOOR
@@ -114,12 +131,17 @@ def evaluate_publish(
         key=lambda post: (-post.engagement_rate, post.platform_post_id),
     )
 
-    outcomes: list[Decided] = []
+    decisions: list[Decided] = list(invalid)
     budget = thresholds.max_clones_per_run
     for post in breakouts:
         clone_count = clone_counts.get(post.platform_post_id, 0)
+        lost = underperforming(
+            (outcomes or {}).get(post.platform_post_id, ()), thresholds.clones_underperform_after
+        )
         if post.excluded:
             action, reason = Action.SKIP, Reason.EXCLUDED_BY_OVERRIDE
+        elif lost is not None:
+            action, reason = Action.SKIP, Reason.CLONES_UNDERPERFORM
         elif clone_count >= thresholds.max_clones_per_source:
             action, reason = Action.SKIP, Reason.CLONE_CAP_REACHED
         elif budget <= 0:
@@ -128,7 +150,7 @@ def evaluate_publish(
             action, reason = Action.CLONE, Reason.BREAKOUT
             budget -= 1
         verdicts[post.platform_post_id] = reason
-        outcomes.append(_verdict(action, reason, post, median, clone_count, thresholds))
+        decisions.append(_verdict(action, reason, post, median, clone_count, thresholds, lost or ()))
 
     decided = {post.platform_post_id for post in breakouts}
     top = sorted(judged, key=lambda post: -post.engagement_rate)[: thresholds.top_n]
@@ -137,16 +159,16 @@ def evaluate_publish(
             continue
         clone_count = clone_counts.get(post.platform_post_id, 0)
         reason = verdicts[post.platform_post_id]
-        outcomes.append(_verdict(Action.SKIP, reason, post, median, clone_count, thresholds))
+        decisions.append(_verdict(Action.SKIP, reason, post, median, clone_count, thresholds))
 
     summary = replace(
         base,
         median_engagement_rate=median,
         breakout_post_ids=tuple(post.platform_post_id for post in breakouts),
-        outcome_counts=dict(Counter(str(outcome.action) for outcome in outcomes)),
-        reason_counts=dict(Counter(str(outcome.reason) for outcome in outcomes)),
+        outcome_counts=dict(Counter(str(decided.action) for decided in decisions)),
+        reason_counts=dict(Counter(str(decided.reason) for decided in decisions)),
     )
-    return PublishPlan(outcomes=tuple(outcomes), summary=summary, verdicts=verdicts)
+    return PublishPlan(outcomes=tuple(decisions), summary=summary, verdicts=verdicts)
 
 
 @dataclass(frozen=True)
@@ -157,9 +179,15 @@ class PublishDay:
     record: PublishInput
 
 
-def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: Policy) -> PublishDay:
+def decide_day(
+    inputs: PublishInputs,
+    clone_counts: Mapping[str, int],
+    policy: Policy,
+    *,
+    outcomes: Mapping[str, Sequence[OutcomeSeen]] | None = None,
+) -> PublishDay:
     """Every decision of today's run: the post verdicts (restrained as the policy says) and the summary."""
-    plan = evaluate_publish(inputs.posts, clone_counts, policy.thresholds)
+    plan = evaluate_publish(inputs.posts, clone_counts, policy.thresholds, outcomes)
     summary = replace(
         plan.summary,
         stage=inputs.stage,
@@ -177,9 +205,10 @@ def decide_day(inputs: PublishInputs, clone_counts: Mapping[str, int], policy: P
             key="summary",
         ),
     )
-    return PublishDay(
-        decisions=decisions, record=input_record(inputs.posts, clone_counts, policy.thresholds, plan)
+    record = input_record(
+        inputs.posts, clone_counts, policy.thresholds, plan, pool=inputs.pool, outcomes=outcomes
     )
+    return PublishDay(decisions=decisions, record=record)
 
 
 def input_record(
@@ -187,8 +216,15 @@ def input_record(
     clone_counts: Mapping[str, int],
     thresholds: Thresholds,
     plan: PublishPlan,
+    *,
+    pool: Sequence[PoolItemSeen] = (),
+    outcomes: Mapping[str, Sequence[OutcomeSeen]] | None = None,
 ) -> PublishInput:
-    """Everything the run judged, compactly: replaying `evaluate_publish` on it gives the same verdicts."""
+    """Everything the run judged, compactly: replaying `evaluate_publish` on it gives the same verdicts.
+
+    The clone verdicts known that day are kept too (they decide `clones_underperform`), and a number JSON
+    cannot hold is stored as None and named, so a replay still sees an impossible row.
+    """
     return PublishInput(
         thresholds=dict(thresholds.as_dict()),
         clone_counts=dict(clone_counts),
@@ -196,27 +232,35 @@ def input_record(
             PostSeen(
                 post_id=post.platform_post_id,
                 rank=post.rank,
-                views=post.views,
-                engagement_rate=post.engagement_rate,
+                views=json_count(post.views),
+                engagement_rate=json_number(post.engagement_rate),
                 excluded=post.excluded,
                 verdict=plan.verdicts.get(post.platform_post_id) if post.platform_post_id else None,
+                title=post.title,
+                conversions=json_number(post.conversions),
+                roas=json_number(post.roas),
+                non_finite=non_finite(post, NUMBERS),
             )
             for post in posts
         ),
+        pool=tuple(pool),
+        outcomes={source: tuple(seen) for source, seen in (outcomes or {}).items() if seen},
     )
 
 
 def replay_posts(record: PublishInput) -> tuple[PostPerformance, ...]:
-    """The rules' inputs back from a run's record (titles and ranking metric are not needed to judge)."""
+    """The rules' inputs back from a run's record, in Layers' order (the ranking metric is engagement)."""
     return tuple(
         PostPerformance(
             platform_post_id=seen.post_id,
-            title=None,
-            views=seen.views,
-            engagement_rate=seen.engagement_rate,
+            title=seen.title,
+            views=restored(seen.non_finite, "views", seen.views),
+            engagement_rate=restored(seen.non_finite, "engagement_rate", seen.engagement_rate),
             metric_value=seen.engagement_rate,
             rank=seen.rank,
             excluded=seen.excluded,
+            conversions=restored(seen.non_finite, "conversions", seen.conversions),
+            roas=restored(seen.non_finite, "roas", seen.roas),
         )
         for seen in record.posts
     )
@@ -244,14 +288,26 @@ def _judgeable(rows: Sequence[PostPerformance]) -> list[_Post]:
     return list(posts.values())
 
 
-def _skip_run(reason: Reason, base: PublishSummary, judged: Sequence[_Post]) -> PublishPlan:
-    summary = replace(base, outcome_counts={str(Action.SKIP): 1}, reason_counts={str(reason): 1})
+def _skip_run(
+    reason: Reason, base: PublishSummary, judged: Sequence[_Post], invalid: Sequence[Decided] = ()
+) -> PublishPlan:
+    """A run with nothing to judge: its posts take the run's reason; impossible ones keep theirs."""
+    counts = Counter([str(Action.SKIP), *(str(decided.action) for decided in invalid)])
+    reasons = Counter([str(reason), *(str(decided.reason) for decided in invalid)])
+    summary = replace(base, outcome_counts=dict(counts), reason_counts=dict(reasons))
     verdicts = {post.platform_post_id: reason for post in judged}
-    return PublishPlan(outcomes=(), summary=summary, skip_reason=reason, verdicts=verdicts)
+    verdicts.update({decided.subject.id: Reason.INVALID_METRICS for decided in invalid})
+    return PublishPlan(outcomes=tuple(invalid), summary=summary, skip_reason=reason, verdicts=verdicts)
 
 
 def _verdict(
-    action: Action, reason: Reason, post: _Post, median: float, clone_count: int, thresholds: Thresholds
+    action: Action,
+    reason: Reason,
+    post: _Post,
+    median: float,
+    clone_count: int,
+    thresholds: Thresholds,
+    recent_outcomes: Sequence[OutcomeSeen] = (),
 ) -> Decided:
     evidence = PostVerdict(
         title=post.title,
@@ -268,6 +324,7 @@ def _verdict(
         ),
         clone_count=clone_count,
         clone_number=clone_count + 1 if action is Action.CLONE else None,
+        recent_outcomes=tuple(recent_outcomes),
     )
     return Decided(
         action=action,

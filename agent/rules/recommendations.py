@@ -25,8 +25,10 @@ from agent.rules.work import cap_reached
 KIND_REFRESH_FATIGUED = "refresh_fatigued"
 KIND_VALUE_PROPOSITIONS = "value_propositions"
 KNOWN_KINDS = frozenset({KIND_REFRESH_FATIGUED, KIND_VALUE_PROPOSITIONS})
-# Below 1.0 the fatigued creative loses money, so refreshing it cannot make things worse.
+# Shown beside the subject's ROAS; since issue 15 it is context, never a veto.
 BREAKEVEN_ROAS = 1.0
+# Impressions "hold" when this window keeps at least this share of the previous window's.
+IMPRESSIONS_HOLD = 0.8
 # How a recommendation stands once its decision is recorded.
 _STATUS_AFTER = {
     Action.SURFACE: RecommendationStatus.SURFACED,
@@ -54,6 +56,9 @@ class RecommendationInput:
     source_post_id: str | None
     suggested_body: dict[str, Any] | None
     label: str | None
+    # the ops experience (issue 13): kept for the people who approve a proposal, never read by a rule
+    rationale: str | None = None
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,38 +126,80 @@ def triage_recommendation(
     return Triaged(Action.SURFACE, Reason.LOW_CONFIDENCE, evidence)
 
 
-def cross_check_refresh(ad_rows_for_subject: Sequence[AdSpend]) -> CrossCheck:
-    """Is a refresh clone still justified by live ads metrics? (Recommendation evidence lags by hours.)
+def wants_fatigue_check(items: Sequence[RecommendationInput], thresholds: Thresholds) -> bool:
+    """Whether a confident refresh is open, so that the window before the live one is worth a read."""
+    return any(
+        item.view.kind == KIND_REFRESH_FATIGUED
+        and item.view.confidence >= thresholds.recommendation_act_confidence
+        for item in items
+    )
 
-    A clone only adds a creative, so we proceed unless live metrics contradict the fatigue call: proceed
-    with no paid data, with zero conversions, or with ROAS below break-even; skip when the subject is
-    converting at or above break-even (or converting with no ROAS reported to show otherwise).
+
+def cross_check_refresh(current: Sequence[AdSpend], previous: Sequence[AdSpend] = ()) -> CrossCheck:
+    """Is a refresh still justified by live ads metrics? (Recommendation evidence lags by hours.)
+
+    The recommendations reference calls a creative fatigued when its CPA rises while its impressions hold,
+    and recommends a refresh even while "top-line ROAS is still positive". A refresh adds creative; it pauses
+    and spends nothing. So a healthy ROAS is never a veto: the refresh goes ahead when the subject has no paid
+    data at all, and when its ads are still running (the fatigue signal, this window against the previous
+    one, is recorded and named when confirmed). It is skipped only when the subject's ads no longer run.
     """
-    conversions = math.fsum(ad.conversions for ad in ad_rows_for_subject)
-    roas = spend_weighted_roas(ad_rows_for_subject)
+    now, before = _totals(current), _totals(previous)
+    cpa_rising = before.cpa is not None and (now.cpa is None or now.cpa > before.cpa) and now.spend > 0
+    holding = now.impressions >= IMPRESSIONS_HOLD * before.impressions if before.impressions else None
 
     def check(action: Action, reason: Reason) -> CrossCheck:
         return CrossCheck(
             action=action,
             reason=reason,
-            ads=len(ad_rows_for_subject),
-            spend=math.fsum(ad.spend for ad in ad_rows_for_subject),
-            conversions=conversions,
-            roas=roas,
+            ads=len(current),
+            spend=now.spend,
+            conversions=now.conversions,
+            roas=spend_weighted_roas(current),
             breakeven_roas=BREAKEVEN_ROAS,
+            impressions=now.impressions,
+            cpa=now.cpa,
+            previous_ads=len(previous),
+            previous_impressions=before.impressions if previous else None,
+            previous_cpa=before.cpa,
+            cpa_rising=cpa_rising if previous else None,
+            impressions_hold=holding,
         )
 
-    if not ad_rows_for_subject:
+    if not current and not previous:
         return check(Action.PROCEED, Reason.NO_PAID_DATA)
-    if conversions == 0:
-        return check(Action.PROCEED, Reason.NO_CONVERSIONS)
-    if roas is not None and roas < BREAKEVEN_ROAS:
-        return check(Action.PROCEED, Reason.ROAS_BELOW_BREAKEVEN)
-    return check(Action.SKIP, Reason.ADS_METRICS_DISAGREE)
+    if not any(ad.spend > 0 or (ad.impressions or 0) > 0 for ad in current):
+        return check(Action.SKIP, Reason.ADS_NOT_RUNNING)
+    if cpa_rising and holding:
+        return check(Action.PROCEED, Reason.FATIGUE_CONFIRMED)
+    return check(Action.PROCEED, Reason.ADS_RUNNING)
+
+
+@dataclass(frozen=True)
+class _Totals:
+    spend: float
+    conversions: float
+    impressions: float
+
+    @property
+    def cpa(self) -> float | None:
+        return self.spend / self.conversions if self.conversions else None
+
+
+def _totals(ads: Sequence[AdSpend]) -> _Totals:
+    return _Totals(
+        spend=math.fsum(ad.spend for ad in ads),
+        conversions=math.fsum(ad.conversions for ad in ads),
+        impressions=math.fsum(ad.impressions or 0.0 for ad in ads),
+    )
 
 
 def resolve(
-    item: RecommendationInput, triaged: Triaged, ads: Sequence[AdSpend], policy: Policy
+    item: RecommendationInput,
+    triaged: Triaged,
+    ads: Sequence[AdSpend],
+    policy: Policy,
+    previous: Sequence[AdSpend] = (),
 ) -> RecommendationOutcome:
     """Turn a triage into what the agent does: a clone for a refresh, a proposal for a setup change.
 
@@ -165,7 +212,10 @@ def resolve(
     status = _STATUS_AFTER.get(action, RecommendationStatus.ACTED_ON)
     effect: Effect | None = None
     if action is Action.ACT and view.kind == KIND_REFRESH_FATIGUED:
-        check = cross_check_refresh([ad for ad in ads if same_id(ad.ads_content_id, view.subject_id)])
+        check = cross_check_refresh(
+            [ad for ad in ads if same_id(ad.ads_content_id, view.subject_id)],
+            [ad for ad in previous if same_id(ad.ads_content_id, view.subject_id)],
+        )
         evidence = replace(evidence, cross_check=check)
         if check.action is Action.SKIP:
             action, reason, status = Action.SKIP, check.reason, RecommendationStatus.SURFACED
@@ -203,6 +253,7 @@ def decide_recommendations(
     tracked: Mapping[tuple[str, str], RecommendationStatus],
     ads: Sequence[AdSpend],
     policy: Policy,
+    previous: Sequence[AdSpend] = (),
 ) -> list[RecommendationOutcome]:
     """One outcome per (kind, subject) still open: one handled on an earlier day is never acted on twice."""
     by_id = {item.view.recommendation_id: item for item in items}
@@ -214,7 +265,7 @@ def decide_recommendations(
         ):
             continue
         triaged = triage_recommendation(view, policy.thresholds, policy.auto_approve_kinds)
-        outcomes.append(resolve(by_id[view.recommendation_id], triaged, ads, policy))
+        outcomes.append(resolve(by_id[view.recommendation_id], triaged, ads, policy, previous))
     return outcomes
 
 

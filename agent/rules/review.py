@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.domain.decisions import Decided, Subject
 from agent.domain.evidence import CreativeWeek, PerformerRow, WeeklyReview
@@ -24,12 +24,19 @@ CREATIVE_TOTAL = "total"
 TOP_PERFORMERS_IN_REVIEW = 3
 
 
+def settled_window(now: datetime, *, days: int, settle_hours: float) -> tuple[datetime, datetime]:
+    """The `days` ending `settle_hours` ago: conversions arrive late, so a fresher window undercounts them."""
+    until = now - timedelta(hours=settle_hours)
+    return until - timedelta(days=days), until
+
+
 def weekly_review(
     ads: Sequence[AdSpend],
     conversion_performers: Sequence[PerformerRow],
     window: tuple[datetime, datetime],
     *,
     top_n: int = TOP_PERFORMERS_IN_REVIEW,
+    settle_hours: float | None = None,
 ) -> WeeklyReview:
     """Per-creative spend, conversions, CPA and ROAS; the creatives that converted; the top converting posts.
 
@@ -58,6 +65,7 @@ def weekly_review(
         creatives=creatives,
         drivers=drivers,
         top_performers=tuple(performers[:top_n]),
+        settle_delay_hours=settle_hours,
     )
 
 
@@ -67,6 +75,7 @@ class ReviewInputs:
     ads: tuple[AdSpend, ...]
     conversion_performers: tuple[PerformerRow, ...]
     window: tuple[datetime, datetime]
+    settle_hours: float | None = None  # how long before the review the window ended
 
 
 def decide_review(inputs: ReviewInputs) -> Decided:
@@ -75,7 +84,9 @@ def decide_review(inputs: ReviewInputs) -> Decided:
         action=Action.SUMMARY,
         reason=Reason.WEEKLY_REVIEW,
         subject=Subject(SubjectType.CUSTOMER, inputs.project_id),
-        evidence=weekly_review(inputs.ads, inputs.conversion_performers, inputs.window),
+        evidence=weekly_review(
+            inputs.ads, inputs.conversion_performers, inputs.window, settle_hours=inputs.settle_hours
+        ),
         key="summary",
     )
 

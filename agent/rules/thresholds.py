@@ -29,6 +29,8 @@ RULE_VERSION_PREFIXES = {
 }
 # The docs' cap of clones per source post; the store's CHECK on clone slots is derived from it.
 MAX_CLONE_SLOTS = 5
+# How many verdicts the loops read back (per source, and per customer): the bound of the learning windows.
+MAX_REMEMBERED_OUTCOMES = 50
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,12 @@ class Thresholds:
     commission_cooldown_days: int = 7
     recommendation_act_confidence: float = 0.7
     recommendation_surface_confidence: float = 0.5
+    # publish and learn (issue 15): a clone's verdict, and what the next day learns from verdicts
+    clones_underperform_after: int = 2  # a source whose last K clones all lost is not cloned again
+    outcome_min_views: int = 50  # a clone with fewer views in its judged window is `inconclusive`
+    outcome_win_multiple: float = 1.0  # won: engagement strictly above this x the median at cloning
+    hit_rate_window: int = 10  # the customer's hit rate is over its last N decisive verdicts...
+    min_hit_rate: float = 0.3  # ...and below this a threshold review is proposed
 
     def __post_init__(self) -> None:
         validate_fields(self, THRESHOLD_RANGES)
@@ -107,6 +115,11 @@ THRESHOLD_RANGES: dict[str, Range] = {
     "commission_cooldown_days": Range(),
     "recommendation_act_confidence": Range(hi=1),
     "recommendation_surface_confidence": Range(hi=1),
+    "clones_underperform_after": Range(lo=1, hi=MAX_REMEMBERED_OUTCOMES),
+    "outcome_min_views": Range(),
+    "outcome_win_multiple": Range(lo_open=True),
+    "hit_rate_window": Range(lo=1, hi=MAX_REMEMBERED_OUTCOMES),
+    "min_hit_rate": Range(hi=1),
 }
 
 

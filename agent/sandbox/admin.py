@@ -28,6 +28,10 @@ class SandboxControls(Protocol):
 
     def set_faults(self, faults: FaultConfig) -> None: ...
 
+    def request_counts(self) -> list[dict[str, Any]]: ...
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]: ...
+
     def advance(self, seconds: float) -> datetime:
         """Move a ManualClock forward; TypeError when the sandbox runs on another clock."""
         ...
@@ -68,6 +72,10 @@ def handle(
             return _error(422, str(exc))
     if key == ("GET", "/_sandbox/state"):
         return 200, sandbox.snapshot()
+    if key == ("GET", "/_sandbox/counters"):
+        return 200, {"items": sandbox.request_counts()}
+    if key == ("GET", "/_sandbox/webhooks"):
+        return 200, {"items": sandbox.webhook_deliveries()}
     if key == ("POST", "/_sandbox/reset"):
         sandbox.reset()
         return 200, {"reset": True, "now": iso(sandbox.now())}

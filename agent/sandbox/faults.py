@@ -18,6 +18,8 @@ from typing import Any
 DRIFT_KINDS = ("extra_field", "enum_value")
 DRIFT_FIELD = "sandboxDriftField"
 _ENUM_KEYS = ("stage", "kind", "scoringPool", "sourceType", "approvalStatus")
+_RATES = ("rate_429", "rate_5xx", "rate_reset", "rate_late", "rate_malformed", "rate_drift")
+_WEBHOOK_RATES = ("rate_webhook_drop", "rate_webhook_duplicate", "rate_webhook_delay", "rate_webhook_reorder")
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,21 @@ class FaultConfig:
     stall_jobs: bool = False
     path_pattern: str | None = None
     methods: tuple[str, ...] = field(default=())
+    # webhook deliveries (agent/sandbox/webhooks.py): shares of events dropped, sent twice, held back
+    # `webhook_delay_s`, or held until a later event went first; not restricted by path_pattern/methods
+    rate_webhook_drop: float = 0.0
+    rate_webhook_duplicate: float = 0.0
+    rate_webhook_delay: float = 0.0
+    rate_webhook_reorder: float = 0.0
+    webhook_delay_s: float = 5.0
 
     def __post_init__(self) -> None:
-        for name in ("rate_429", "rate_5xx", "rate_reset", "rate_late", "rate_malformed", "rate_drift"):
+        for name in (*_RATES, *_WEBHOOK_RATES):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.latency_ms < 0 or self.jitter_ms < 0 or self.late_delay_s < 0:
-            raise ValueError("latency_ms, jitter_ms and late_delay_s must not be negative")
+        if self.latency_ms < 0 or self.jitter_ms < 0 or self.late_delay_s < 0 or self.webhook_delay_s < 0:
+            raise ValueError("latency_ms, jitter_ms, late_delay_s and webhook_delay_s must not be negative")
         if self.retry_after_s < 1:
             raise ValueError("retry_after_s must be at least 1")
         if not self.statuses_5xx or any(not 500 <= s <= 599 for s in self.statuses_5xx):

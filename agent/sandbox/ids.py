@@ -25,6 +25,8 @@ Kind = Literal[
     "media",
     "request",
     "api_key",
+    "social_account",  # publish and learn (issue 15)
+    "scheduled_post",
 ]
 PREFIXES: dict[Kind, str] = {
     "organization": "org",
@@ -38,6 +40,8 @@ PREFIXES: dict[Kind, str] = {
     "media": "med",
     "request": "req",
     "api_key": "key",
+    "social_account": "sa",
+    "scheduled_post": "sp",
 }
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

@@ -145,10 +145,20 @@ def settle(state: SandboxState) -> None:
             container.finished_at = finished
             if job.final_status == "completed":
                 container.asset_id = ids.ulid()
+                state.emit("content.generated", _generated(container))
             if job.final_status == "failed":
                 container.last_error = job.error
         for index, spec in enumerate(job.publishes):
             _publish(state, job, index, spec, finished)
+        state.emit(f"job.{job.final_status}", job.view(at, state.job_clock.to_real))  # what a poll says
+
+
+def _generated(container: ContainerRec) -> dict[str, Any]:
+    return {
+        "id": ids.encode("container", container.id),
+        "projectId": ids.encode("project", container.project_id),
+        "assets": [],
+    }
 
 
 def _publish(state: SandboxState, job: Job, index: int, spec: PublishedPost, finished: datetime) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from agent.sandbox import ids
+from agent.sandbox import ids, publishing
 from agent.sandbox.clock import Clock, JobClock
 from agent.sandbox.records import (
     AdRec,
@@ -52,6 +52,9 @@ def build_state(
         for rec_spec in spec.recommendations:
             rec = _recommendation(project.id, rec_spec, now)
             state.recommendations[rec.id] = rec
+        publishing.load(state, project.id, spec.publishing, now)  # issue 15
+        if spec.raw_top_performers:
+            state.raw_top_performers[project.id] = [dict(row) for row in spec.raw_top_performers]
     return state
 
 
@@ -163,6 +166,7 @@ def _ad(project_id: str, ad: Ad, today: date) -> AdRec:
         clicks=daily.clicks,
         conversions=daily.conversions,
         revenue=daily.revenue if daily.revenue is not None else (daily.roas or 0.0) * daily.spend,
+        conversion_delay_hours=ad.conversion_delay_hours,
     )
 
 

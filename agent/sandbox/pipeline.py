@@ -5,7 +5,6 @@ malformed bodies and schema drift."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +12,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from agent.logging import get_logger
-from agent.sandbox import ids, lifecycle, routes
+from agent.sandbox import ids, routes, settling
 from agent.sandbox.auth import authenticate
 from agent.sandbox.clock import Clock
 from agent.sandbox.context import ApiRequest, ApiResponse
+from agent.sandbox.counters import CallKey, RequestCounters
 from agent.sandbox.errors import ApiError, conflict, not_found
 from agent.sandbox.faults import NO_FAULTS, FaultInjector, FaultPlan, drift_body, malformed_body
 from agent.sandbox.idempotency import IdempotencyStore, StoredResponse, fingerprint
@@ -87,13 +87,14 @@ class Pipeline:
         self._idempotency = idempotency
         self._witness_log = witness
         self._admin = admin
-        self._answered: Counter[tuple[str, int]] = Counter()
-        self._answered_lock = threading.Lock()
+        self.counters = RequestCounters()
 
     def answered(self) -> dict[tuple[str, int], int]:
         """API answers sent so far, by (endpoint class, status); admin calls and aborted connections excluded."""
-        with self._answered_lock:
-            return dict(self._answered)
+        answered: Counter[tuple[str, int]] = Counter()
+        for key, n in self.counters.snapshot().items():
+            answered[(key.endpoint_class, key.status)] += n
+        return dict(answered)
 
     def handle(self, raw: RawRequest, wait: Wait) -> Reply:
         """Never raises: a sandbox bug becomes a 500 envelope (and a log line), not a dropped socket."""
@@ -155,8 +156,15 @@ class Pipeline:
             )
         if plan.late and wait(self._injector.config.late_delay_s):
             return RESET
-        with self._answered_lock:
-            self._answered[(endpoint_class, response.status)] += 1
+        self.counters.count(
+            CallKey(
+                endpoint_class,
+                raw.method,
+                route.template if route else path,
+                response.status,
+                ids.normalise("project", params["projectId"]) if "projectId" in params else None,
+            )
+        )
         return self._render(response, headers, plan)
 
     def _run(
@@ -197,7 +205,7 @@ class Pipeline:
         state = self._state()
         try:
             with state.lock:
-                lifecycle.settle(state)
+                settling.settle(state)  # jobs, then reviews and posts (issue 15)
                 return route.handler(req, state)
         except ApiError as err:
             return ApiResponse(err.status, err.envelope(req.request_id), err.headers)

@@ -1,4 +1,9 @@
-"""Rate limits (contract §4): fixed 60-second windows per (api key, endpoint class) on the sandbox clock."""
+"""Rate limits (contract §4): fixed 60-second windows per (api key, endpoint class) on the sandbox clock.
+
+A tier can be scaled by K (`RateLimitTier.scaled`, `Sandbox(time_scale=K)`): every window lasts 60 / K
+seconds with the same allowance, so the rates are K times the tier's and a quota-bound fleet runs K times
+faster than on the real API, Retry-After included. Job durations are divided by the same K (`Sandbox`).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ DAY_S = 86_400
 
 @dataclass(frozen=True)
 class RateLimitTier:
-    """Requests per minute per class; `None` means unlimited. `concurrent_jobs` caps running jobs."""
+    """Requests per window per class (a minute unscaled); `None` means unlimited. `concurrent_jobs` caps
+    running jobs. `time_scale` K shortens every window (and the daily write window) K times."""
 
     name: str
     read_light: int | None
@@ -26,11 +32,27 @@ class RateLimitTier:
     long_running: int | None
     daily_write: int | None = None
     concurrent_jobs: int | None = 10
+    time_scale: float = 1.0
 
     def per_minute(self, endpoint_class: str) -> int | None:
+        """The allowance of one window (requests per minute when unscaled)."""
         return {READ_LIGHT: self.read_light, WRITE_LIGHT: self.write_light, LONG_RUNNING: self.long_running}[
             endpoint_class
         ]
+
+    @property
+    def window_s(self) -> float:
+        return WINDOW_S / self.time_scale
+
+    @property
+    def day_s(self) -> float:
+        return DAY_S / self.time_scale
+
+    def scaled(self, time_scale: float) -> RateLimitTier:
+        """The same tier K times faster: windows of 60 / K seconds, so K times the rates."""
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        return replace(self, time_scale=self.time_scale * time_scale)
 
 
 TIERS = {
@@ -95,7 +117,7 @@ class Decision:
 UNLIMITED = Decision(allowed=True)
 
 
-def window_bounds(now: datetime, length_s: int) -> tuple[float, float]:
+def window_bounds(now: datetime, length_s: float) -> tuple[float, float]:
     """The fixed window containing `now`, as epoch seconds [start, end)."""
     ts = now.timestamp()
     start = math.floor(ts / length_s) * length_s
@@ -114,7 +136,7 @@ class RateLimiter:
         self._counts: dict[tuple[str, str, float], int] = {}
         self._lock = threading.Lock()
 
-    def _take(self, key: tuple[str, str], limit: int, now: datetime, length_s: int) -> Decision:
+    def _take(self, key: tuple[str, str], limit: int, now: datetime, length_s: float) -> Decision:
         start, end = window_bounds(now, length_s)
         slot = (*key, start)
         used = self._counts.get(slot, 0)
@@ -131,12 +153,12 @@ class RateLimiter:
         with self._lock:
             self._forget_old(now)
             if endpoint_class == WRITE_LIGHT and self.tier.daily_write is not None:
-                start, end = window_bounds(now, DAY_S)
+                start, end = window_bounds(now, self.tier.day_s)
                 if self._counts.get((api_key, "daily-write", start), 0) >= self.tier.daily_write:
                     return Decision(False, limit, 0, seconds_until(now, end))
-            decision = self._take((api_key, endpoint_class), limit, now, WINDOW_S)
+            decision = self._take((api_key, endpoint_class), limit, now, self.tier.window_s)
             if decision.allowed and endpoint_class == WRITE_LIGHT and self.tier.daily_write is not None:
-                start, _ = window_bounds(now, DAY_S)
+                start, _ = window_bounds(now, self.tier.day_s)
                 daily = (api_key, "daily-write", start)
                 self._counts[daily] = self._counts.get(daily, 0) + 1
             return decision
@@ -146,8 +168,8 @@ class RateLimiter:
             self._counts.clear()
 
     def _forget_old(self, now: datetime) -> None:
-        day_start, _ = window_bounds(now, DAY_S)
-        minute_start, _ = window_bounds(now, WINDOW_S)
+        day_start, _ = window_bounds(now, self.tier.day_s)
+        minute_start, _ = window_bounds(now, self.tier.window_s)
         for slot in [
             s for s in self._counts if s[2] < (day_start if s[1] == "daily-write" else minute_start)
         ]:

@@ -118,6 +118,7 @@ class AdRec:
     clicks: int
     conversions: int
     revenue: float
+    conversion_delay_hours: float = 0  # issue 15: a day's conversions (and revenue) are reported this late
 
 
 @dataclass

@@ -19,7 +19,9 @@ from agent.sandbox.endpoints import (
     projects,
     recommendations,
     review,
+    scheduling,
     top_performers,
+    webhook_endpoints,
 )
 from agent.sandbox.ratelimit import LONG_RUNNING, READ_LIGHT, WRITE_LIGHT
 from agent.sandbox.state import SandboxState
@@ -76,6 +78,40 @@ ROUTES = (
     Route("POST", "/v1/content/{containerId}/reject", WRITE_LIGHT, review.reject, "reject"),
     Route("GET", "/v1/jobs/{jobId}", READ_LIGHT, jobs.get_job),
     Route("POST", "/v1/jobs/{jobId}/cancel", WRITE_LIGHT, jobs.cancel_job, "job_cancel"),
+    Route(
+        "POST",
+        "/v1/webhook-endpoints",
+        WRITE_LIGHT,
+        webhook_endpoints.create_endpoint,
+        "webhook_endpoint_create",
+    ),
+    Route("GET", "/v1/webhook-endpoints", READ_LIGHT, webhook_endpoints.list_endpoints),
+    Route("GET", "/v1/webhook-endpoints/{endpointId}", READ_LIGHT, webhook_endpoints.get_endpoint),
+    Route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/test",
+        WRITE_LIGHT,
+        webhook_endpoints.test_endpoint,
+        "webhook_test",
+    ),
+    Route(
+        "POST",
+        "/v1/webhook-endpoints/{endpointId}/rotate-secret",
+        WRITE_LIGHT,
+        webhook_endpoints.rotate_secret,
+        "webhook_secret_rotate",
+    ),
+    Route(
+        "GET",
+        "/v1/webhook-endpoints/{endpointId}/deliveries",
+        READ_LIGHT,
+        webhook_endpoints.list_deliveries,
+    ),
+    # publish and learn (issue 15)
+    Route("GET", "/v1/projects/{projectId}/social-accounts", READ_LIGHT, scheduling.list_social_accounts),
+    Route("POST", "/v1/content/{containerId}/schedule", WRITE_LIGHT, scheduling.schedule, "schedule"),
+    Route("GET", "/v1/scheduled-posts/{scheduledPostId}", READ_LIGHT, scheduling.get_scheduled_post),
+    Route("GET", "/v1/projects/{projectId}/scheduled-posts", READ_LIGHT, scheduling.list_scheduled_posts),
 )
 _COMPILED = [(route, route.pattern) for route in ROUTES]
 

@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from agent.sandbox import ids
 from agent.sandbox.auth import API_KEY_RE
+from agent.sandbox.publishing_schema import Publishing
 
 
 def _id_pattern(kind: ids.Kind) -> str:
@@ -168,6 +169,7 @@ class Ad(_Model):
     daily: AdDaily
     active_days: Annotated[int, Field(ge=1, le=400)] = 14
     end_days_ago: Annotated[int, Field(ge=0)] = 0
+    conversion_delay_hours: Annotated[float, Field(ge=0)] = 0  # issue 15: a day's conversions arrive this late
 
 
 class Subject(_Model):
@@ -223,6 +225,10 @@ class Project(_Model):
     ads: list[Ad] = Field(default_factory=list)
     recommendations: list[Recommendation] = Field(default_factory=list)
     generation_job: JobBehaviour | None = None
+    publishing: Publishing | None = None  # issue 15: accounts, the customer's review, posts, clone metrics
+    # Sandbox-only: rows served verbatim after the real ones by top-performers (impossible numbers included,
+    # YAML `.inf` is served as `Infinity`), to try a client on a Layers that breaks its contract.
+    raw_top_performers: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -280,6 +286,8 @@ class Scenario(_Model):
     api_keys: list[str] = Field(default_factory=list)
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     jobs: JobDefaults = Field(default_factory=JobDefaults)
+    # K times faster than the real API: rate-limit windows and job durations divided by K (fleet benchmarks).
+    time_scale: Annotated[float, Field(gt=0)] = 1.0
     projects: list[Project] = Field(default_factory=list)
 
     @field_validator("api_keys")

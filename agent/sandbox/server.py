@@ -9,11 +9,16 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from agent.logging import get_logger
 from agent.sandbox.pipeline import Pipeline, RawRequest, Reply
+
+log = get_logger(__name__)
 
 MAX_BODY = 10 * 1024 * 1024
 
@@ -48,10 +53,19 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(min(length, MAX_BODY)) if length > 0 else b""
 
     def _dispatch(self) -> None:
+        started = time.monotonic()
         body = self._read_body()
         headers = {name.lower(): value for name, value in self.headers.items()}
         reply = self.server.pipeline.handle(
             RawRequest(self.command, self.path, headers, body), self.server.wait
+        )
+        # One line per request (the ops experience, issue 13); the witness log remains the record.
+        log.info(
+            "sandbox.request",
+            method=self.command,
+            path=self.path,
+            status=0 if reply.reset else reply.status,
+            ms=round((time.monotonic() - started) * 1000, 1),
         )
         if reply.reset:
             self._reset()
@@ -121,7 +135,14 @@ class _HttpServer(ThreadingHTTPServer):
 class SandboxServer:
     """A running sandbox on a background thread; use as a context manager or call close()."""
 
-    def __init__(self, pipeline: Pipeline, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._on_close = on_close
         self._httpd = _HttpServer((host, port), pipeline)
         self.host = host
         self.port = self._httpd.server_address[1]
@@ -150,6 +171,8 @@ class SandboxServer:
         self._httpd.drop_connections()
         self._httpd.server_close()
         self._thread.join()
+        if self._on_close is not None:
+            self._on_close()
 
     def __enter__(self) -> SandboxServer:
         return self

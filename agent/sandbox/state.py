@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from agent.sandbox import ids
 from agent.sandbox.clock import Clock, JobClock
 from agent.sandbox.errors import not_found
 from agent.sandbox.jobs import Job
+from agent.sandbox.publishing_records import ScheduledPostRec, SocialAccountRec, StashRec
+from agent.sandbox.publishing_schema import Publishing
 from agent.sandbox.records import (
     AdRec,
     AdsContentRec,
@@ -23,6 +26,7 @@ from agent.sandbox.records import (
     StoredAnswer,
 )
 from agent.sandbox.scenario_schema import JobDefaults, Organization
+from agent.sandbox.webhooks import WebhookHub
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,18 @@ class SandboxState:
     jobs: dict[str, Job] = field(default_factory=dict)
     clone_answers: dict[str, StoredAnswer] = field(default_factory=dict)
     generation_answers: dict[str, StoredAnswer] = field(default_factory=dict)
+    webhooks: WebhookHub | None = None  # set by the Sandbox; it outlives a reset
+    # publish and learn (issue 15): agent.sandbox.publishing
+    publishing: dict[str, Publishing] = field(default_factory=dict)
+    social_accounts: dict[str, SocialAccountRec] = field(default_factory=dict)
+    scheduled_posts: dict[str, ScheduledPostRec] = field(default_factory=dict)
+    stashes: dict[str, StashRec] = field(default_factory=dict)
+    raw_top_performers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def emit(self, type: str, data: dict[str, Any]) -> None:
+        """A webhook event (contract §23.1) for every endpoint subscribed to it."""
+        if self.webhooks is not None:
+            self.webhooks.publish(type, data, self.clock())
 
     def project(self, raw_id: str) -> ProjectRec:
         project = self.projects.get(ids.decode("project", raw_id))

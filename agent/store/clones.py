@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.domain.ids import mint_container_id, mint_idempotency_key
-from agent.domain.records import NewClone, WorkItem
-from agent.domain.vocabulary import LIVE_WORK, WorkStatus
+from agent.domain.records import CloneReview, NewClone, WorkItem
+from agent.domain.vocabulary import LIVE_WORK, REVIEW_FINAL, WorkStatus
 from agent.rules.thresholds import MAX_CLONE_SLOTS
 from agent.store.models import Clone
 from agent.store.work import to_record
@@ -79,5 +79,16 @@ def reserve(session: Session, *, new: NewClone, status: WorkStatus = WorkStatus.
 
 
 def set_approval_status(session: Session, *, clone_id: int, approval_status: str | None) -> None:
-    """The container's review status at Layers, read when its job completed (for ops to see)."""
-    session.get_one(Clone, clone_id).approval_status = approval_status
+    """The container's review status at Layers, read when its job completed or told by a `content.*`
+    webhook (for ops to see). A reviewed container stays reviewed, whatever the order they arrive in."""
+    clone = session.get_one(Clone, clone_id)
+    if clone.approval_status not in REVIEW_FINAL:
+        clone.approval_status = approval_status
+
+
+def for_container(session: Session, *, container_id: str) -> CloneReview | None:
+    """The clone whose container this is (its row lock held until the unit of work ends)."""
+    clone = session.scalars(select(Clone).where(Clone.container_id == container_id).with_for_update()).first()
+    if clone is None:
+        return None
+    return CloneReview(clone.id, clone.customer_id, clone.decision_id, clone.approval_status)

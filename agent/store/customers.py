@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from datetime import time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.domain.records import CustomerRecord
-from agent.domain.vocabulary import CustomerMode, Stage
+from agent.domain.vocabulary import CustomerMode, Reason, Stage
+from agent.rules.capacity import ScheduleGroup
+from agent.rules.customer_plan import Plan
+from agent.store import audit
 from agent.store.models import Customer
 
 
@@ -69,6 +72,8 @@ def to_record(customer: Customer) -> CustomerRecord:
         external_id=customer.external_id,
         threshold_overrides=dict(customer.threshold_overrides or {}),
         auto_approve_kinds=frozenset(customer.auto_approve_kinds or ()),
+        auto_schedule=bool(customer.auto_schedule),
+        posting_at=customer.posting_at,
     )
 
 
@@ -112,3 +117,68 @@ def by_project(session: Session, *, layers_project_id: str) -> Customer | None:
 
 def list_all(session: Session) -> Sequence[Customer]:
     return session.scalars(select(Customer).order_by(Customer.id)).all()
+
+
+def timezones(session: Session) -> list[str]:
+    """Every timezone a customer lives in (the ops commands' local dates are per timezone)."""
+    return list(session.scalars(select(Customer.timezone).distinct().order_by(Customer.timezone)))
+
+
+# ---- bulk customers and capacity (issue 12) --------------------------------------------------------------
+
+
+def records(session: Session) -> list[CustomerRecord]:
+    """Every customer as a plain record (import and sync plan against them)."""
+    return [to_record(customer) for customer in list_all(session)]
+
+
+def apply_plan(session: Session, *, plan: Plan, actor: str) -> None:
+    """Add the planned customers and write each update's changed fields, each recorded as a configuration
+    decision by `actor` (`customer_added`, `settings_changed`); CustomerExists when a unique key was taken
+    meanwhile (nothing of the plan is then kept)."""
+    try:
+        with session.begin_nested():
+            added = [
+                Customer(**{**vars(fields), "auto_approve_kinds": list(fields.auto_approve_kinds)})
+                for fields in plan.adds
+            ]
+            session.add_all(added)
+            session.flush()
+            for customer in added:
+                changed = audit.changes({}, audit.snapshot(customer))
+                audit.record(
+                    session, customer=customer, reason=Reason.CUSTOMER_ADDED, changed=changed, actor=actor
+                )
+            for update in plan.updates:
+                customer = get(session, customer_id=update.customer_id)
+                before = audit.snapshot(customer)
+                for name, (_, value) in update.changes.items():
+                    setattr(customer, name, list(value) if name == "auto_approve_kinds" else value)
+                session.flush()
+                changed = audit.changes(before, audit.snapshot(customer))
+                audit.record(
+                    session, customer=customer, reason=Reason.SETTINGS_CHANGED, changed=changed, actor=actor
+                )
+    except IntegrityError:
+        raise CustomerExists(
+            "a project id, name or external id of the plan is already another customer's"
+        ) from None
+
+
+def schedule_groups(session: Session) -> list[ScheduleGroup]:
+    """Enabled customers counted by (timezone, local run time): the capacity projection's arrivals."""
+    query = (
+        select(Customer.timezone, Customer.run_at, func.count())
+        .where(Customer.enabled.is_(True), Customer.removed_at.is_(None))
+        .group_by(Customer.timezone, Customer.run_at)
+        .order_by(Customer.timezone, Customer.run_at)
+    )
+    return [ScheduleGroup(timezone, run_at, count) for timezone, run_at, count in session.execute(query)]
+
+
+def registered_projects(engine: Engine) -> dict[str, str]:
+    """Project id -> name of every customer in a database that may not be migrated yet (then: none)."""
+    if not inspect(engine).has_table(Customer.__tablename__):
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.execute(select(Customer.layers_project_id, Customer.name)).tuples().all())

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+# `Session` is re-exported so code outside the store can name the type without importing SQLAlchemy.
+__all__ = ["Database", "Session", "make_engine"]
 from sqlalchemy.pool import NullPool
 
 

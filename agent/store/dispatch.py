@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Date, String, Time, and_, exists, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from agent.domain.vocabulary import RUN_ENDED, LoopName, RunStatus, Trigger
 from agent.rules.schedule import due_local_date, weekly_due
@@ -96,24 +97,34 @@ def _chunks(items: Sequence[tuple[str, time, date]], size: int) -> Iterator[Sequ
         yield items[start : start + size]
 
 
-def lock_unsent(session: Session, *, now: datetime, resend_after_s: int, limit: int) -> list[int]:
-    """Lock runs to (re)send: never sent, sent so long ago the message must be lost, or abandoned mid-run.
+def lock_unsent(
+    session: Session,
+    *,
+    now: datetime,
+    resend_after_s: int | None,
+    limit: int,
+    lost: Sequence[int] = (),
+) -> list[int]:
+    """Lock runs to (re)send: never sent, queued but their message is lost, or abandoned mid-run.
 
-    Oldest first, so a burst queues in order and no customer's run waits behind another's backlog. The
-    caller sends, then calls `mark_sent` in the same transaction (an outbox): a crash before the commit
-    leaves the runs unsent for the next sweep, never lost.
+    A queued run is resent when it is in `lost` (the broker lost its message: Redis flushed, or the worker
+    holding it died), or, where nothing can tell (`resend_after_s` set: the embedded broker), once it has
+    waited that long. Oldest first, so a burst queues in order and no customer's run waits behind another's
+    backlog. The caller sends, then calls `mark_sent` in the same transaction (an outbox): a crash before
+    the commit leaves the runs unsent for the next sweep, never lost.
     """
-    resend_before = now - timedelta(seconds=resend_after_s)
+    queued_lost: list[ColumnElement[bool]] = [Run.enqueued_at.is_(None)]
+    if resend_after_s is not None:
+        queued_lost.append(Run.enqueued_at < now - timedelta(seconds=resend_after_s))
+    if lost:
+        queued_lost.append(Run.id.in_(list(lost)))
     return list(
         session.scalars(
             select(Run.id)
             .where(
                 or_(
                     Run.status == RunStatus.PENDING,
-                    and_(
-                        Run.status == RunStatus.QUEUED,
-                        or_(Run.enqueued_at.is_(None), Run.enqueued_at < resend_before),
-                    ),
+                    and_(Run.status == RunStatus.QUEUED, or_(*queued_lost)),
                     and_(Run.status == RunStatus.RUNNING, Run.lease_until < now),
                 )
             )
@@ -121,6 +132,27 @@ def lock_unsent(session: Session, *, now: datetime, resend_after_s: int, limit: 
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+    )
+
+
+def lock_pending(session: Session, *, run_ids: Sequence[int]) -> list[int]:
+    """Lock these runs if they are still unsent (a hand-off sends its run right after its commit)."""
+    if not run_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Run.id)
+            .where(Run.id.in_(list(run_ids)), Run.status == RunStatus.PENDING)
+            .order_by(Run.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def queued_ids(session: Session, *, limit: int) -> list[int]:
+    """The runs whose message should be in the broker now: the sweeper asks the broker about them."""
+    return list(
+        session.scalars(select(Run.id).where(Run.status == RunStatus.QUEUED).order_by(Run.id).limit(limit))
     )
 
 

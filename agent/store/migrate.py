@@ -18,15 +18,18 @@ def alembic_ini() -> Path:
     raise FileNotFoundError("alembic.ini not found next to the package or in the working directory")
 
 
-def alembic_config(database_url: str) -> Config:
+def alembic_config(database_url: str, ops_role: str | None = None) -> Config:
+    """The migrations' configuration; without `ops_role` they read the OPS_ROLE setting."""
     config = Config(str(alembic_ini()))
     config.attributes["database_url"] = database_url
+    if ops_role is not None:
+        config.attributes["ops_role"] = ops_role
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, ops_role: str | None = None) -> None:
+    command.upgrade(alembic_config(database_url, ops_role), revision)
 
 
-def downgrade(database_url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str = "base", *, ops_role: str | None = None) -> None:
+    command.downgrade(alembic_config(database_url, ops_role), revision)

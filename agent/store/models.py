@@ -35,13 +35,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from agent.domain.publishing import VERDICTS, PostStatus, PublicationStatus
 from agent.domain.vocabulary import (
+    DECISION_LOOPS,
     Action,
     ApprovalStatus,
+    AttemptOutcome,
     CloneOrigin,
     CustomerMode,
+    InboxOutcome,
     JobStatus,
     LoopName,
+    NotificationStatus,
+    NotifyEvent,
     Reason,
     RecommendationStatus,
     RunStatus,
@@ -86,9 +92,10 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
+def _in(column: str, enum: type[StrEnum] | tuple[str, ...]) -> str:
     """The CHECK that keeps a column inside its enum (a new value needs a migration, on purpose)."""
-    return f"{column} IN ({', '.join(repr(v) for v in values(enum))})"
+    allowed = enum if isinstance(enum, tuple) else values(enum)
+    return f"{column} IN ({', '.join(repr(v) for v in allowed)})"
 
 
 class Base(DeclarativeBase):
@@ -115,6 +122,12 @@ class Customer(Base):
     auto_approve_kinds: Mapped[list[str]] = mapped_column(Json, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now(), onupdate=func.now())
+    # `agent customers remove`: disabled for good, its history kept (issue 13)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # publish and learn (issue 15): schedule approved clones without asking; the local posting slot (NULL:
+    # the DEFAULT_POSTING_AT setting)
+    auto_schedule: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    posting_at: Mapped[time | None] = mapped_column(Time)
 
 
 class Run(Base):
@@ -185,9 +198,12 @@ class Decision(Base):
 
     __tablename__ = "decisions"
     __table_args__ = (
-        CheckConstraint(_in("loop", LoopName), name="loop"),
+        CheckConstraint(_in("loop", DECISION_LOOPS), name="loop"),  # the loops, and configuration changes
         Index("ix_decisions_customer_created", "customer_id", "created_at"),
         Index("ix_decisions_run", "run_id"),
+        # the web log (issue 14): follow-ups of a decision, and a reason filter paged by id
+        Index("ix_decisions_parent", "parent_id"),
+        Index("ix_decisions_reason_id", "reason", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -239,6 +255,7 @@ class Clone(SubmittedWork, Base):
         CheckConstraint(_in("loop", LoopName), name="loop"),
         CheckConstraint(_in("origin", CloneOrigin), name="origin"),
         Index("ix_clones_customer_source", "customer_id", "source_post_id"),
+        Index("ix_clones_decision", "decision_id"),  # a decision's clone (explain, the web log)
     )
 
     source_post_id: Mapped[str] = mapped_column(String(200))
@@ -258,6 +275,7 @@ class Commission(SubmittedWork, Base):
         CheckConstraint(_in("status", WorkStatus), name="status"),
         CheckConstraint(_in("loop", LoopName), name="loop"),
         Index("ix_commissions_customer_id", "customer_id"),
+        Index("ix_commissions_decision", "decision_id"),  # a decision's commission (the web log)
     )
 
     hook: Mapped[str] = mapped_column(Text)
@@ -274,6 +292,7 @@ class Job(Base):
         CheckConstraint(_in("kind", WorkKind), name="kind"),
         CheckConstraint("(clone_id IS NULL) <> (commission_id IS NULL)", name="one_owner"),
         Index("ix_jobs_due", "status", "next_poll_at"),
+        Index("ix_jobs_kind_finished", "kind", "status", "finished_at"),  # recent durations (issue 11)
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -299,6 +318,12 @@ class Job(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(Json)
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
+    # a poller that never abandons a job (issue 11): Layers' own duration (the median of recent ones is
+    # when a job of the kind is first polled); a timed-out job is reconciled until `reconcile_until`, and
+    # the reconciliation is recorded as a follow-up of the decision that recorded the timeout
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    reconcile_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timeout_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
 
 
 class Recommendation(Base):
@@ -386,7 +411,12 @@ class WebhookEvent(Base):
     path. One row per event id, so a redelivered event is stored once (CONTRACT §23.2-23.3)."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_received", "received_at"),)
+    __table_args__ = (
+        Index("ix_webhook_events_received", "received_at"),
+        # what the worker claims: the unprocessed rows, oldest first
+        Index("ix_webhook_events_unprocessed", "id", postgresql_where=text("processed_at IS NULL")),
+        CheckConstraint(_in("outcome", InboxOutcome), name="outcome"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -396,3 +426,202 @@ class WebhookEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # A claim is a lease, not a lock held across Layers calls; a retry waits for it to lapse.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class HealthSignal(Base):
+    """A health signal (`agent.rules.health`) while it is crossed: opened once, cleared once (issue 14).
+
+    At most one open row per customer and signal (a partial unique index), so the periodic evaluation
+    opens and clears each signal exactly once however often it runs, and an open signal is never re-sent.
+    """
+
+    __tablename__ = "health_signals"
+    __table_args__ = (
+        Index(
+            "uq_health_signals_open",
+            "customer_id",
+            "signal",
+            unique=True,
+            postgresql_where=text("cleared_at IS NULL"),
+            sqlite_where=text("cleared_at IS NULL"),
+        ),
+        Index("ix_health_signals_opened", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    signal: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """The notification outbox (issue 14): one row per event and channel, written in the transaction of the
+    decision (or signal) that caused it, sent by the beat-driven sender, never sent again once marked.
+
+    `channel` is the channel's NAME from NOTIFY_URLS: the URL itself (a secret) is never stored.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("event_key", "channel", name="uq_notifications_event_channel"),
+        CheckConstraint(_in("event", NotifyEvent), name="event"),
+        CheckConstraint(_in("status", NotificationStatus), name="status"),
+        # what the sender claims: the unsent rows that are due
+        Index("ix_notifications_due", "due_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_notifications_decision", "decision_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("health_signals.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # when it is due: now, the next retry after a failure, or the channel's next digest
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # a claim is a lease: a sender that died mid-send leaves the row to be claimed again once it lapses
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class RunAttempt(Base):
+    """One attempt at a run (issue 13): when a worker claimed it, how it ended and with what error, so
+    `agent runs` shows every attempt's error, not only the last one."""
+
+    __tablename__ = "run_attempts"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", AttemptOutcome), name="outcome"),
+        Index("ix_run_attempts_run", "run_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16), default="running", server_default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Heartbeat(Base):
+    """When each periodic tick last ran to the end (issue 13): `agent health` and the metrics tell from it
+    whether beat and the dispatcher are alive."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RunCall(Base):
+    """The Layers calls one run cost, by route (issue 12): every attempt, job polls of the run's jobs
+    included, counted by the client's `on_response` hook (`agent.call_meter`). `agent capacity` and the
+    fleet benchmark measure calls per customer-day from them."""
+
+    __tablename__ = "run_calls"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8), primary_key=True)
+    route: Mapped[str] = mapped_column(String(200), primary_key=True)
+    endpoint_class: Mapped[str] = mapped_column(String(16))
+    calls: Mapped[int] = mapped_column(Integer)
+    rate_limited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 429 answers
+
+
+# ---- publish and learn (issue 15) ------------------------------------------------------------------
+
+
+class Publication(Base):
+    """One container of a completed clone on its way to publication: the customer's review, consent, the
+    schedule (an outbox row: its Idempotency-Key, slot and targets are committed before it is sent), and the
+    end of its scheduled posts. `next_check_at` is when a tick looks at it again (also a claim's lease)."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        CheckConstraint(_in("status", PublicationStatus), name="status"),
+        Index("ix_publications_due", "status", "next_check_at"),
+        Index("ix_publications_clone", "clone_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    clone_id: Mapped[int] = mapped_column(ForeignKey("clones.id", ondelete="CASCADE"))
+    container_id: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    approval_status: Mapped[str | None] = mapped_column(String(32))
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    schedule_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    targets: Mapped[list[str]] = mapped_column(Json, default=list, server_default="[]")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScheduledPost(Base):
+    """A post Layers scheduled for a publication, followed until it ends (claimed with SKIP LOCKED)."""
+
+    __tablename__ = "scheduled_posts"
+    __table_args__ = (
+        CheckConstraint(_in("status", PostStatus), name="status"),
+        Index("ix_scheduled_posts_due", "status", "next_poll_at"),
+        Index("ix_scheduled_posts_publication", "publication_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    scheduled_post_id: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    social_account_id: Mapped[str | None] = mapped_column(String(80))
+    platform: Mapped[str | None] = mapped_column(String(32))
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    external_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CloneOutcome(Base):
+    """A clone's one verdict (the primary key makes a second impossible), kept for the next days to learn
+    from: `clones_underperform` per source, and the customer's hit rate."""
+
+    __tablename__ = "clone_outcomes"
+    __table_args__ = (
+        CheckConstraint(_in("verdict", tuple(str(v) for v in VERDICTS)), name="verdict"),
+        Index("ix_clone_outcomes_customer", "customer_id", "clone_id"),
+    )
+
+    clone_id: Mapped[int] = mapped_column(ForeignKey("clones.id", ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    source_post_id: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(16))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    views: Mapped[int | None] = mapped_column(Integer)
+    engagement_rate: Mapped[float | None] = mapped_column(Float)
+    lift_vs_parent: Mapped[float | None] = mapped_column(Float)
+    lift_vs_median: Mapped[float | None] = mapped_column(Float)
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -38,7 +38,13 @@ def track(session: Session, *, customer_id: int, item: RecommendationInput) -> i
             subject_id=view.subject_id,
             confidence=view.confidence,
             local_status=RecommendationStatus.OPEN,
-            payload={"label": item.label, "body": item.suggested_body, "endpoint": view.suggested_endpoint},
+            payload={
+                "label": item.label,
+                "body": item.suggested_body,
+                "endpoint": view.suggested_endpoint,
+                "rationale": item.rationale,  # for the people who approve a proposal (issue 13)
+                "evidence": item.evidence,
+            },
         )
         session.add(row)
         session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from agent.domain.evidence import Evidence
 from agent.domain.records import RunRecord
+from agent.domain.run_inputs import PublishInput
 from agent.domain.vocabulary import LoopName
 from agent.store.dialect import insert
 from agent.store.models import RunInput
@@ -47,3 +48,15 @@ def for_customers(
     if until is not None:
         query = query.where(RunInput.local_date <= until)
     return list(session.scalars(query))
+
+
+def publish_input_of_day(session: Session, *, customer_id: int, local_date: date) -> PublishInput | None:
+    """The customer's publish-to-learn record of that local date (one run per customer, loop and day)."""
+    record = session.scalars(
+        select(RunInput.record).where(
+            RunInput.customer_id == customer_id,
+            RunInput.loop == LoopName.PUBLISH_TO_LEARN,
+            RunInput.local_date == local_date,
+        )
+    ).first()
+    return PublishInput.from_json(record) if record is not None else None

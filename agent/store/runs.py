@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from agent.domain.records import Claim, RunRecord
-from agent.domain.vocabulary import RUN_CLAIMABLE, RUN_ENDED, LoopName, RunStatus, Trigger
+from agent.domain.vocabulary import RUN_CLAIMABLE, RUN_ENDED, AttemptOutcome, LoopName, RunStatus, Trigger
+from agent.store import run_attempts
 from agent.store.dialect import insert
-from agent.store.models import Run
+from agent.store.models import Customer, Run
 
 
 def to_record(run: Run) -> RunRecord:
@@ -79,6 +81,9 @@ def claim(session: Session, *, run_id: int, now: datetime, lease_s: int, max_att
                 error=f"gave up after {current.attempts} attempts; last error: {current.error}",
             )
         )
+        run_attempts.ended(
+            session, run_id=run_id, outcome=AttemptOutcome.ABANDONED, now=now, error=run_attempts.LEASE_LAPSED
+        )
         return Claim(None, "attempts_exhausted")
     result = session.execute(
         update(Run)
@@ -102,6 +107,7 @@ def claim(session: Session, *, run_id: int, now: datetime, lease_s: int, max_att
     if result.first() is None:
         return Claim(None, "held_by_another_worker")
     session.refresh(current)
+    run_attempts.started(session, run_id=run_id, attempt=current.attempts, now=now)
     return Claim(to_record(current), "claimed")
 
 
@@ -122,6 +128,7 @@ def finish(session: Session, *, run_id: int, now: datetime) -> None:
         .where(Run.id == run_id)
         .values(status=RunStatus.SUCCEEDED, finished_at=now, lease_until=None, error=None)
     )
+    run_attempts.ended(session, run_id=run_id, outcome=AttemptOutcome.SUCCEEDED, now=now)
 
 
 def fail(session: Session, *, run_id: int, now: datetime, error: str) -> None:
@@ -130,6 +137,7 @@ def fail(session: Session, *, run_id: int, now: datetime, error: str) -> None:
         .where(Run.id == run_id)
         .values(status=RunStatus.FAILED, finished_at=now, lease_until=None, error=error)
     )
+    run_attempts.ended(session, run_id=run_id, outcome=AttemptOutcome.FAILED, now=now, error=error)
 
 
 def release(session: Session, *, run_id: int, error: str, give_back_attempt: bool) -> None:
@@ -147,3 +155,43 @@ def release(session: Session, *, run_id: int, error: str, give_back_attempt: boo
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    if give_back_attempt:
+        run_attempts.given_back(session, run_id=run_id)
+    else:
+        run_attempts.ended(session, run_id=run_id, outcome=AttemptOutcome.DEFERRED, now=None, error=error)
+
+
+def renew_leases(session: Session, *, run_ids: Sequence[int], now: datetime, lease_s: int) -> None:
+    """The worker running these runs is alive: their leases run on (a dead worker's lapse within one)."""
+    if run_ids:
+        session.execute(
+            update(Run)
+            .where(Run.id.in_(list(run_ids)), Run.status == RunStatus.RUNNING)
+            .values(lease_until=now + timedelta(seconds=lease_s))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def start_next(session: Session, *, run_id: int, loop: LoopName) -> int | None:
+    """The hand-off between loops: the customer's `loop` run for the same local date as this scheduled
+    run, created unsent (the outbox); its id when this call created it, None when it existed already, the
+    ended run was not the schedule's (a manual run waits for the dispatcher) or the customer is paused."""
+    ended = session.get_one(Run, run_id)
+    if ended.trigger != Trigger.SCHEDULE:
+        return None
+    enabled = session.scalars(select(Customer.enabled).where(Customer.id == ended.customer_id)).one()
+    if not enabled:
+        return None
+    statement = (
+        insert(session, Run)
+        .values(
+            customer_id=ended.customer_id,
+            loop=loop,
+            local_date=ended.local_date,
+            status=RunStatus.PENDING,
+            trigger=Trigger.SCHEDULE,
+        )
+        .on_conflict_do_nothing(index_elements=["customer_id", "loop", "local_date"])
+        .returning(Run.id)
+    )
+    return session.execute(statement).scalar_one_or_none()

@@ -7,14 +7,12 @@ Create Date: 2026-11-28 03:10:00
 
 from collections.abc import Sequence
 
-from alembic import op
+from alembic import context, op
 
 revision: str = "b7e1c2d3a4f5"
 down_revision: str | None = "daf4c47baf75"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-OPS_ROLE = "agent_ops"
 
 # What ops read most: each decision with its customer's names and, for a clone, how it ended.
 OPS_DECISIONS = """
@@ -62,33 +60,49 @@ KEYED_TABLES = {
 }
 
 
+def _ops_role() -> str:
+    """The read-only ops role (setting OPS_ROLE), handed over by migrations/env.py when the migration runs."""
+    return str(context.config.attributes.get("ops_role", "agent_ops"))
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(OPS_DECISIONS)
     op.execute(OPS_CLONE_COUNTS)
+    role = _ops_role()
+    # Only what is missing is done, so a login without CREATEROLE migrates once a DBA made the role
+    # (`agent ops-role --print-sql`); ALTER ROLE would need CREATEROLE even when the setting is in place.
     op.execute(
         f"""
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OPS_ROLE}') THEN
-                CREATE ROLE {OPS_ROLE} NOLOGIN;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE {role} NOLOGIN;
+            END IF;
+            IF NOT EXISTS (
+                SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole, unnest(s.setconfig) c
+                WHERE r.rolname = '{role}' AND s.setdatabase = 0
+                  AND lower(c) IN ('default_transaction_read_only=on', 'default_transaction_read_only=true')
+            ) THEN
+                ALTER ROLE {role} SET default_transaction_read_only = on;
+            END IF;
+            IF NOT has_schema_privilege('{role}', 'public', 'USAGE') THEN
+                GRANT USAGE ON SCHEMA public TO {role};
             END IF;
         END $$
         """
     )
-    op.execute(f"ALTER ROLE {OPS_ROLE} SET default_transaction_read_only = on")
-    op.execute(f"GRANT USAGE ON SCHEMA public TO {OPS_ROLE}")
-    op.execute(f"GRANT SELECT ON ops_decisions, ops_clone_counts, {', '.join(OPEN_TABLES)} TO {OPS_ROLE}")
+    op.execute(f"GRANT SELECT ON ops_decisions, ops_clone_counts, {', '.join(OPEN_TABLES)} TO {role}")
     for table, columns in KEYED_TABLES.items():
-        op.execute(f"GRANT SELECT ({columns}) ON {table} TO {OPS_ROLE}")
+        op.execute(f"GRANT SELECT ({columns}) ON {table} TO {role}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {OPS_ROLE}")
+    op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {_ops_role()}")
     for table in KEYED_TABLES:
-        op.execute(f"REVOKE SELECT ({KEYED_TABLES[table]}) ON {table} FROM {OPS_ROLE}")
-    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {OPS_ROLE}")
+        op.execute(f"REVOKE SELECT ({KEYED_TABLES[table]}) ON {table} FROM {_ops_role()}")
+    op.execute(f"REVOKE USAGE ON SCHEMA public FROM {_ops_role()}")
     op.execute("DROP VIEW IF EXISTS ops_clone_counts")
     op.execute("DROP VIEW IF EXISTS ops_decisions")

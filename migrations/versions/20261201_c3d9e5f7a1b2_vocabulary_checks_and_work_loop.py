@@ -17,14 +17,13 @@ Create Date: 2026-12-01 23:00:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "c3d9e5f7a1b2"
 down_revision: str | None = "b7e1c2d3a4f5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPS_ROLE = "agent_ops"
 LOOPS = ("publish_to_learn", "optimization", "weekly_review")
 TRIGGERS = ("schedule", "manual", "demo")
 ACTIONS = (
@@ -71,6 +70,11 @@ def _in(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _ops_role() -> str:
+    """The read-only ops role (setting OPS_ROLE), handed over by migrations/env.py when the migration runs."""
+    return str(context.config.attributes.get("ops_role", "agent_ops"))
+
+
 def upgrade() -> None:
     for table, backfill in (
         ("clones", "CASE WHEN origin = 'recommendation' THEN 'optimization' ELSE 'publish_to_learn' END"),
@@ -100,14 +104,14 @@ def upgrade() -> None:
         batch.create_check_constraint(op.f("ck_approvals_status"), _in("status", APPROVAL_STATUSES))
     if op.get_bind().dialect.name == "postgresql":
         # The ops role reads clones and commissions column by column (their keys stay hidden).
-        op.execute(f"GRANT SELECT (loop) ON clones, commissions TO {OPS_ROLE}")
-        op.execute(f"GRANT SELECT ON {', '.join(VOCABULARY)} TO {OPS_ROLE}")
+        op.execute(f"GRANT SELECT (loop) ON clones, commissions TO {_ops_role()}")
+        op.execute(f"GRANT SELECT ON {', '.join(VOCABULARY)} TO {_ops_role()}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"REVOKE SELECT (loop) ON clones, commissions FROM {OPS_ROLE}")
-        op.execute(f"REVOKE SELECT ON {', '.join(VOCABULARY)} FROM {OPS_ROLE}")
+        op.execute(f"REVOKE SELECT (loop) ON clones, commissions FROM {_ops_role()}")
+        op.execute(f"REVOKE SELECT ON {', '.join(VOCABULARY)} FROM {_ops_role()}")
     op.execute("UPDATE approvals SET status = 'failed' WHERE status = 'refused'")
     with op.batch_alter_table("approvals") as batch:
         batch.drop_constraint(op.f("ck_approvals_status"), type_="check")

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 23:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "d4e6f8a0b2c4"
@@ -16,8 +16,12 @@ down_revision: str | None = "c3d9e5f7a1b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OPS_ROLE = "agent_ops"
 LOOPS = ("publish_to_learn", "optimization", "weekly_review")
+
+
+def _ops_role() -> str:
+    """The read-only ops role (setting OPS_ROLE), handed over by migrations/env.py when the migration runs."""
+    return str(context.config.attributes.get("ops_role", "agent_ops"))
 
 
 def upgrade() -> None:
@@ -53,7 +57,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_run_inputs_customer_date", "run_inputs", ["customer_id", "local_date"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"GRANT SELECT ON run_inputs TO {OPS_ROLE}")
+        op.execute(f"GRANT SELECT ON run_inputs TO {_ops_role()}")
 
 
 def downgrade() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,17 +20,25 @@ from agent.config import Settings, load_settings
 from agent.domain import records
 from agent.domain.decisions import ConsentRequest, FollowUp, NewDecision
 from agent.domain.evidence import Evidence
+from agent.domain.notifications import NewNotification, OpenSignal, Outgoing
+from agent.domain.run_inputs import PublishInput
 from agent.domain.vocabulary import (
     DEAD_WORK,
+    JOB_TERMINAL,
     LIVE_WORK,
+    REVIEW_FINAL,
     RUN_CLAIMABLE,
     RUN_ENDED,
     ApprovalStatus,
     CustomerMode,
+    InboxOutcome,
     JobStatus,
     LoopName,
+    NotificationStatus,
     RecommendationStatus,
     RunStatus,
+    Tick,
+    Trigger,
     WorkKind,
     WorkStatus,
 )
@@ -45,9 +54,11 @@ from agent.layers.models import (
     TopPerformer,
     TopPerformersResponse,
 )
+from agent.rules.health import CustomerHealth
 from agent.rules.optimization import PoolSnapshot
 from agent.rules.recommendations import RecommendationInput
 from agent.rules.thresholds import MAX_CLONE_SLOTS
+from tests.support.fake_publishing import FakePublishingLayers, LearnMemory, PublishAndLearnMemory
 
 API_KEY = "lp_test_fake_SECRETsentinel"
 
@@ -58,6 +69,7 @@ class _Run:
     lease_until: datetime | None = None
     enqueued_at: datetime | None = None
     rule_version: str | None = None
+    trigger: Trigger = Trigger.SCHEDULE
 
 
 @dataclass
@@ -76,6 +88,34 @@ class _Job:
     lease_until: datetime | None = None
     polls: int = 0
     end: records.JobEnd | None = None
+    reconcile_until: datetime | None = None  # issue 11: a timed-out job is reconciled until then
+    timeout_decision_id: int | None = None
+    duration_s: float | None = None
+
+
+@dataclass
+class _InboxRow:
+    event: records.InboxEvent
+    lease_until: datetime | None = None
+    processed_at: datetime | None = None
+    outcome: InboxOutcome | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Notification:
+    new: NewNotification
+    status: NotificationStatus = NotificationStatus.PENDING
+    attempts: int = 0
+    lease_until: datetime | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass
+class _Signal:
+    signal: OpenSignal
+    cleared_at: datetime | None = None
 
 
 @dataclass
@@ -104,6 +144,13 @@ class Memory:
     approvals: dict[int, _Approval] = field(default_factory=dict)
     run_inputs: dict[int, Evidence] = field(default_factory=dict)
     last_webhook_at: datetime | None = None
+    inbox: dict[int, _InboxRow] = field(default_factory=dict)
+    clone_approval: dict[int, str | None] = field(default_factory=dict)
+    notifications: dict[int, _Notification] = field(default_factory=dict)  # issue 14
+    signals: dict[int, _Signal] = field(default_factory=dict)
+    health: list[CustomerHealth] = field(default_factory=list)
+    heartbeats: dict[str, datetime] = field(default_factory=dict)  # issue 13
+    learn: LearnMemory = field(default_factory=LearnMemory)  # issue 15
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     now: datetime = datetime(2026, 11, 28, 18, 0)
 
@@ -123,8 +170,20 @@ class Memory:
     def decisions_of(self, customer_id: int) -> list[NewDecision]:
         return [d for d in self.decisions.values() if d.customer_id == customer_id]
 
+    def receive(self, type: str, data: dict[str, Any], *, event_id: str | None = None) -> int:
+        """A webhook event stored by the receiver (once per event id, as the unique key does)."""
+        event_id = event_id or f"evt_fake_{len(self.inbox) + 1}"
+        for row_id, row in self.inbox.items():
+            if row.event.event_id == event_id:
+                return row_id
+        row_id = self.next_id()
+        payload = {"id": event_id, "type": type, "data": data}
+        self.inbox[row_id] = _InboxRow(records.InboxEvent(row_id, event_id, type, payload, self.now, 0))
+        self.last_webhook_at = self.now
+        return row_id
 
-class MemoryStore:
+
+class MemoryStore(PublishAndLearnMemory):
     """One unit of work over a `Memory` (the deps roll it back when the block raises)."""
 
     def __init__(self, memory: Memory) -> None:
@@ -181,15 +240,21 @@ class MemoryStore:
     ) -> int:
         raise NotImplementedError("the dispatcher's SQL is tested on PostgreSQL")
 
-    def lock_unsent_runs(self, *, now: datetime, resend_after_s: int, limit: int) -> list[int]:
-        resend_before = now - timedelta(seconds=resend_after_s)
+    def lock_unsent_runs(
+        self, *, now: datetime, resend_after_s: int | None, limit: int, lost: Sequence[int] = ()
+    ) -> list[int]:
+        resend_before = None if resend_after_s is None else now - timedelta(seconds=resend_after_s)
         due = [
             row.record.id
             for row in self.m.runs.values()
             if row.record.status is RunStatus.PENDING
             or (
                 row.record.status is RunStatus.QUEUED
-                and (row.enqueued_at is None or row.enqueued_at < resend_before)
+                and (
+                    row.enqueued_at is None
+                    or row.record.id in lost
+                    or (resend_before is not None and row.enqueued_at < resend_before)
+                )
             )
             or (
                 row.record.status is RunStatus.RUNNING
@@ -207,6 +272,29 @@ class MemoryStore:
                 now,
                 None,
             )
+
+    def lock_pending_runs(self, *, run_ids: Sequence[int]) -> list[int]:
+        return [i for i in run_ids if i in self.m.runs and self.m.runs[i].record.status is RunStatus.PENDING]
+
+    def queued_run_ids(self, *, limit: int) -> list[int]:
+        return sorted(i for i, row in self.m.runs.items() if row.record.status is RunStatus.QUEUED)[:limit]
+
+    def renew_run_leases(self, *, run_ids: Sequence[int], now: datetime, lease_s: int) -> None:
+        for run_id in run_ids:
+            row = self.m.runs[run_id]
+            if row.record.status is RunStatus.RUNNING:
+                row.lease_until = now + timedelta(seconds=lease_s)
+
+    def start_next_run(self, *, run_id: int, loop: LoopName) -> int | None:
+        ended = self.m.runs[run_id]
+        customer = self.m.customers[ended.record.customer_id]
+        key = (customer.id, loop, ended.record.local_date)
+        taken = any(
+            (r.record.customer_id, r.record.loop, r.record.local_date) == key for r in self.m.runs.values()
+        )
+        if ended.trigger is not Trigger.SCHEDULE or not customer.enabled or taken:
+            return None
+        return self.m.add_run(customer, loop, ended.record.local_date)
 
     # customers and decisions
     def get_customer(self, *, customer_id: int) -> records.CustomerRecord:
@@ -350,7 +438,9 @@ class MemoryStore:
     def claim_due_jobs(self, *, now: datetime, limit: int, lease_s: float) -> list[records.DueJob]:
         due = []
         for job in sorted(self.m.jobs.values(), key=lambda j: j.next_poll_at):
-            if job.status is not JobStatus.RUNNING or job.next_poll_at > now:
+            until = job.reconcile_until
+            reconciling = job.status is JobStatus.TIMED_OUT and until is not None and until >= now
+            if (job.status is not JobStatus.RUNNING and not reconciling) or job.next_poll_at > now:
                 continue
             if job.lease_until is not None and job.lease_until >= now:
                 continue
@@ -367,27 +457,98 @@ class MemoryStore:
                     job.etag,
                     job.deadline_at,
                     work.container_id,
+                    status=job.status,
+                    polls=job.polls,
+                    interval_s=job.interval_s,
+                    decision_id=work.decision_id,
+                    timeout_decision_id=job.timeout_decision_id,
                 )
             )
         return due[:limit]
 
     def reschedule_job(self, *, job_row_id: int, poll: records.NextPoll) -> None:
         job = self.m.jobs[job_row_id]
-        job.polls += 1
+        job.polls += 1 if poll.polled else 0
         job.etag = poll.etag or job.etag
-        job.interval_s = min(job.interval_s * poll.multiplier, poll.max_interval_s)
-        job.next_poll_at = poll.now + timedelta(seconds=job.interval_s + poll.jitter_s)
-        job.lease_until = None
+        job.interval_s, job.next_poll_at, job.lease_until = poll.interval_s, poll.at, None
 
-    def finish_job(self, *, job_row_id: int, end: records.JobEnd) -> float:
+    def finish_job(self, *, job_row_id: int, end: records.JobEnd) -> float | None:
         job = self.m.jobs[job_row_id]
+        if job.status in JOB_TERMINAL or (
+            job.status is JobStatus.TIMED_OUT and end.status is JobStatus.TIMED_OUT
+        ):
+            return None
         job.status, job.end, job.lease_until = end.status, end, None
         job.polls += 1
+        decision_id = self.record_decision(end.decision) if end.decision is not None else None
+        if end.status is JobStatus.TIMED_OUT:
+            job.timeout_decision_id, job.reconcile_until = decision_id, end.reconcile_until
+            job.next_poll_at = end.next_poll_at or end.now
+        else:
+            observed = (end.now - job.created_at).total_seconds()
+            job.duration_s = end.duration_s if end.duration_s is not None else observed
         self._finish_work(job.kind, job.work_id, WorkStatus(end.status))
+        if job.kind is WorkKind.CLONE and end.approval_status is not None:
+            self.set_clone_approval(clone_id=job.work_id, approval_status=end.approval_status)
         return (end.now - job.created_at).total_seconds()
+
+    def recent_job_durations(self, *, kind: WorkKind, limit: int) -> list[float]:
+        done = [j for j in self.m.jobs.values() if j.kind is kind and j.status is JobStatus.COMPLETED]
+        ended = sorted(done, key=lambda j: j.end.now if j.end else j.created_at, reverse=True)
+        return [j.duration_s for j in ended if j.duration_s is not None][:limit]
 
     def last_webhook_received_at(self) -> datetime | None:
         return self.m.last_webhook_at
+
+    def followed_job(self, *, job_id: str, now: datetime, lease_s: float) -> records.FollowedJob | None:
+        job = next((j for j in self.m.jobs.values() if j.job_id == job_id), None)
+        if job is None:
+            return None
+        if job.status in JOB_TERMINAL or (job.lease_until is not None and job.lease_until >= now):
+            return records.FollowedJob(None, job.status)
+        job.lease_until = now + timedelta(seconds=lease_s)
+        work = self.m.work[(job.kind, job.work_id)]
+        due = records.DueJob(
+            job.id, job.job_id, job.kind, job.work_id, job.customer_id, work.loop, job.etag,
+            job.deadline_at, work.container_id, status=job.status, polls=job.polls,
+            interval_s=job.interval_s, decision_id=work.decision_id,
+            timeout_decision_id=job.timeout_decision_id,
+        )  # fmt: skip
+        return records.FollowedJob(due, job.status)
+
+    # the webhook inbox
+    def claim_webhook_events(
+        self, *, now: datetime, limit: int, lease_s: float, row_id: int | None
+    ) -> list[records.InboxEvent]:
+        claimed = []
+        for key, row in sorted(self.m.inbox.items()):
+            free = row.lease_until is None or row.lease_until < now
+            if row.processed_at is None and free and row_id in (None, key) and len(claimed) < limit:
+                row.event = replace(row.event, attempts=row.event.attempts + 1)
+                row.lease_until = now + timedelta(seconds=lease_s)
+                claimed.append(row.event)
+        return claimed
+
+    def finish_webhook_event(
+        self, *, row_id: int, now: datetime, outcome: InboxOutcome, error: str | None
+    ) -> None:
+        row = self.m.inbox[row_id]
+        row.processed_at, row.outcome, row.error, row.lease_until = now, outcome, error, None
+
+    def retry_webhook_event(self, *, row_id: int, at: datetime, error: str | None) -> None:
+        row = self.m.inbox[row_id]
+        row.lease_until, row.error = at, error
+
+    def clone_for_container(self, *, container_id: str) -> records.CloneReview | None:
+        for (kind, work_id), item in self.m.work.items():
+            if kind is WorkKind.CLONE and item.container_id == container_id:
+                approval = self.m.clone_approval.get(work_id)
+                return records.CloneReview(work_id, item.customer_id, item.decision_id, approval)
+        return None
+
+    def set_clone_approval(self, *, clone_id: int, approval_status: str | None) -> None:
+        if self.m.clone_approval.get(clone_id) not in REVIEW_FINAL:
+            self.m.clone_approval[clone_id] = approval_status
 
     # recommendations, snapshots, approvals
     def tracked_recommendations(self, *, customer_id: int) -> dict[tuple[str, str], RecommendationStatus]:
@@ -415,6 +576,14 @@ class MemoryStore:
 
     def save_run_input(self, *, run: records.RunRecord, rule_version: str | None, record: Evidence) -> None:
         self.m.run_inputs.setdefault(run.id, record)
+
+    def publish_input_of_day(self, *, customer_id: int, local_date: date) -> PublishInput | None:
+        wanted = (customer_id, LoopName.PUBLISH_TO_LEARN, local_date)
+        for run_id, record in self.m.run_inputs.items():
+            run = self.m.runs[run_id].record
+            if (run.customer_id, run.loop, run.local_date) == wanted and isinstance(record, PublishInput):
+                return record
+        return None
 
     def propose(
         self, *, decision_id: int, request: ConsentRequest, recommendation_row_id: int | None, now: datetime
@@ -464,6 +633,84 @@ class MemoryStore:
             and (customer_id is None or approval.record.customer_id == customer_id)
         ]
 
+    # notifications and health signals (issue 14)
+    def describe_decision(self, *, decision_id: int) -> list[str]:
+        d = self.m.decisions[decision_id]
+        return [f"Decision {decision_id}: {d.action} / {d.reason}."]
+
+    def enqueue_notifications(self, *, items: Sequence[NewNotification]) -> int:
+        known = {(n.new.event_key, n.new.channel) for n in self.m.notifications.values()}
+        added = [item for item in items if (item.event_key, item.channel) not in known]
+        for item in added:
+            self.m.notifications[self.m.next_id()] = _Notification(item)
+        return len(added)
+
+    def claim_notifications(self, *, now: datetime, limit: int, lease_s: float) -> list[Outgoing]:
+        claimed = []
+        for row_id, row in sorted(self.m.notifications.items()):
+            due = row.status is NotificationStatus.PENDING and row.new.due_at <= now
+            if not due or (row.lease_until is not None and row.lease_until >= now) or len(claimed) >= limit:
+                continue
+            row.lease_until, row.attempts = now + timedelta(seconds=lease_s), row.attempts + 1
+            n, lease = row.new, row.lease_until
+            claimed.append(
+                Outgoing(row_id, n.channel, n.event, n.title, n.body, n.link, n.digest, row.attempts, lease)
+            )
+        return claimed
+
+    def renew_notification_lease(self, *, ids: Sequence[int], held_until: datetime, until: datetime) -> bool:
+        rows = self._pending(ids)
+        if len(rows) != len(ids) or any(row.lease_until != held_until for row in rows):
+            return False
+        for row in rows:
+            row.lease_until = until
+        return True
+
+    def mark_notifications_sent(self, *, ids: Sequence[int], now: datetime) -> None:
+        for row in self._pending(ids):
+            row.status, row.sent_at = NotificationStatus.SENT, now
+            row.lease_until, row.last_error = None, None
+
+    def reschedule_notifications(
+        self, *, ids: Sequence[int], at: datetime, error: str | None, give_back_attempt: bool
+    ) -> None:
+        for row in self._pending(ids):
+            row.new, row.lease_until = replace(row.new, due_at=at), None
+            row.last_error = error if error is not None else row.last_error
+            row.attempts -= 1 if give_back_attempt else 0
+
+    def give_up_notifications(self, *, ids: Sequence[int], error: str) -> None:
+        for row in self._pending(ids):
+            row.status, row.lease_until, row.last_error = NotificationStatus.GIVEN_UP, None, error
+
+    def _pending(self, ids: Sequence[int]) -> list[_Notification]:
+        rows = (self.m.notifications[i] for i in ids)
+        return [row for row in rows if row.status is NotificationStatus.PENDING]
+
+    def health_inputs(self, *, now: datetime) -> list[CustomerHealth]:
+        return list(self.m.health)
+
+    def open_health_signals(self) -> list[OpenSignal]:
+        return [row.signal for _, row in sorted(self.m.signals.items()) if row.cleared_at is None]
+
+    def open_health_signal(self, *, customer_id: int, signal: str, detail: str, now: datetime) -> int | None:
+        if any(s.customer_id == customer_id and s.signal == signal for s in self.open_health_signals()):
+            return None
+        row_id = self.m.next_id()
+        self.m.signals[row_id] = _Signal(OpenSignal(row_id, customer_id, signal, detail, now))
+        return row_id
+
+    def clear_health_signal(self, *, signal_id: int, now: datetime) -> bool:
+        row = self.m.signals[signal_id]
+        if row.cleared_at is not None:
+            return False
+        row.cleared_at = now
+        return True
+
+    # the ops experience (issue 13)
+    def record_heartbeat(self, *, tick: Tick, now: datetime) -> None:
+        self.m.heartbeats[tick] = now
+
 
 # ---- the Layers API -------------------------------------------------------------------------------
 
@@ -487,7 +734,7 @@ class FakeJob:
     approval_status: str | None = "pending"
 
 
-class FakeLayers:
+class FakeLayers(FakePublishingLayers):
     """An in-memory Layers: reads come from `projects`, writes are recorded and replayed by container id."""
 
     def __init__(self, projects: Mapping[str, FakeProject] | None = None) -> None:
@@ -511,13 +758,17 @@ class FakeLayers:
         window: str = "30d",
         limit: int | None = None,
         include_ineligible: bool | None = None,
+        source_type: Sequence[str] | None = None,
     ) -> TopPerformersResponse:
         self._call("top_performers")
         project = self.projects[project_id]
         rows = project.by_metric.get(metric, project.top)
+        rows = [row for row in rows if not source_type or row.source_type in source_type]
         return TopPerformersResponse(metric=metric, window=window, items=rows[:limit])
 
-    def iter_ads_content(self, project_id: str, *, override: str | None = None) -> Iterator[AdsContentItem]:
+    def iter_ads_content(
+        self, project_id: str, *, override: str | None = None, limit: int | None = None
+    ) -> Iterator[AdsContentItem]:
         self._call("ads_content")
         rows = self.projects[project_id].ads_content
         return iter([row for row in rows if override is None or row.override == override])
@@ -551,6 +802,9 @@ class FakeLayers:
         until: datetime | None = None,
     ) -> MetricsResponse:
         self._call("metrics")
+        if scope == "platform_post" and id in self.scheduling.metrics:  # a published clone's numbers
+            views, rate = self.scheduling.metrics[id]
+            return MetricsResponse(series=[], totals={"views": views, "engagement_rate": rate})
         published = self.projects[project_id].posts_published
         totals = {} if published is None else {"posts_published": published}
         return MetricsResponse(series=[], totals=totals)
@@ -634,20 +888,23 @@ class FakeDeps:
     client: FakeLayers
     memory: Memory
     clock: Clock
+    # one unit of work at a time, as a database serializes them (the job poller polls on threads)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
 
     @contextmanager
     def store(self) -> Iterator[MemoryStore]:
-        self.memory.now = self.clock()
-        saved = copy.deepcopy({k: v for k, v in vars(self.memory).items() if k != "ids"})
-        try:
-            yield MemoryStore(self.memory)
-        except BaseException:
-            for key, value in saved.items():
-                setattr(self.memory, key, value)
-            raise
+        with self.lock:
+            self.memory.now = self.clock()
+            saved = copy.deepcopy({k: v for k, v in vars(self.memory).items() if k != "ids"})
+            try:
+                yield MemoryStore(self.memory)
+            except BaseException:
+                for key, value in saved.items():
+                    setattr(self.memory, key, value)
+                raise
 
 
 def fake_settings(**overrides: Any) -> Settings:

@@ -11,6 +11,7 @@ from agent.sandbox.clock import iso_seconds
 from agent.sandbox.context import ApiRequest, ApiResponse
 from agent.sandbox.endpoints.windows import check_buckets, window
 from agent.sandbox.errors import not_found, validation
+from agent.sandbox.late_conversions import as_reported
 from agent.sandbox.params import q_enum, q_enum_list, q_str
 from agent.sandbox.records import AdRec
 from agent.sandbox.series import PAID_METRICS, PaidTotals, ad_days, bucket_label, bucket_starts
@@ -55,26 +56,27 @@ def ads_metrics(req: ApiRequest, state: SandboxState) -> ApiResponse:
     body: dict[str, Any] = {"scope": scope, "id": scoped_id}
     if group_by is not None:
         body["groupBy"] = group_by
-        series, totals = _grouped(ads, group_by, since, until, extra)
+        series, totals = _grouped(ads, group_by, since, until, extra, req.now)
     else:
-        series, totals = _bucketed(ads, granularity, since, until, extra)
+        series, totals = _bucketed(ads, granularity, since, until, extra, req.now)
     window_json = {"since": iso_seconds(since), "until": iso_seconds(until), "granularity": granularity}
     body |= {"window": window_json, "series": series, "totals": totals}
     return ApiResponse(200, body)
 
 
 def _grouped(
-    ads: list[AdRec], group_by: str, since: datetime, until: datetime, extra: list[str]
+    ads: list[AdRec], group_by: str, since: datetime, until: datetime, extra: list[str], now: datetime
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per group that has data in the window (with `adsContentId` per ad when known)."""
     key_name, key_of = GROUP_KEYS[group_by]
     totals = PaidTotals()
     groups: dict[str, tuple[PaidTotals, AdRec]] = {}
     for ad in ads:
-        for _ in ad_days(ad, since, until):
+        for day in ad_days(ad, since, until):
             group, _first = groups.setdefault(key_of(ad), (PaidTotals(), ad))
-            group.add(ad)
-            totals.add(ad)
+            reported = as_reported(ad, day, now)  # issue 15: late conversions
+            group.add(reported)
+            totals.add(reported)
     series = []
     for key, (group, first) in groups.items():
         row: dict[str, Any] = {key_name: key}
@@ -85,7 +87,7 @@ def _grouped(
 
 
 def _bucketed(
-    ads: list[AdRec], granularity: str, since: datetime, until: datetime, extra: list[str]
+    ads: list[AdRec], granularity: str, since: datetime, until: datetime, extra: list[str], now: datetime
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One row per day or week (Monday, UTC) of the window, empty buckets included."""
     totals = PaidTotals()
@@ -96,8 +98,9 @@ def _bucketed(
         for day in ad_days(ad, since, until):
             monday = day - timedelta(days=day.weekday())
             label = (monday if granularity == "week" else day).isoformat()
-            buckets.setdefault(label, PaidTotals()).add(ad)
-            totals.add(ad)
+            reported = as_reported(ad, day, now)  # issue 15: late conversions
+            buckets.setdefault(label, PaidTotals()).add(reported)
+            totals.add(reported)
     series = [{"bucket": label, **values.values(extra)} for label, values in buckets.items()]
     return series, totals.values(extra)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from agent.sandbox import ids, lifecycle
+from typing import Any
+
+from agent.sandbox import ids, lifecycle, publishing
 from agent.sandbox.clock import iso
 from agent.sandbox.context import ApiRequest, ApiResponse
 from agent.sandbox.errors import conflict
@@ -43,15 +45,18 @@ def approve(req: ApiRequest, state: SandboxState) -> ApiResponse:
         req.outcome = Outcome.APPLIED
     else:
         req.outcome = Outcome.REPLAYED
-    return ApiResponse(
-        200,
-        {
-            "id": ids.encode("container", container.id),
-            "approvalStatus": container.approval_status,
-            "approvedAt": iso(container.approved_at) if container.approved_at else None,
-            "approvedBy": container.approved_by,
-        },
-    )
+    body: dict[str, Any] = {
+        "id": ids.encode("container", container.id),
+        "approvalStatus": container.approval_status,
+        "approvedAt": iso(container.approved_at) if container.approved_at else None,
+        "approvedBy": container.approved_by,
+    }
+    if req.outcome is Outcome.APPLIED:
+        state.emit("content.approved", _event(body, container))
+        promotion = publishing.promote(state, container, req.now)  # issue 15: a stashed schedule (§9.5)
+        if promotion is not None:
+            body["pendingSchedulePromotion"] = promotion
+    return ApiResponse(200, body)
 
 
 def reject(req: ApiRequest, state: SandboxState) -> ApiResponse:
@@ -63,14 +68,20 @@ def reject(req: ApiRequest, state: SandboxState) -> ApiResponse:
     if container.approval_status != "pending":
         raise conflict("Container was already reviewed.", approvalStatus=container.approval_status)
     container.approval_status = "rejected"
+    state.stashes.pop(container.id, None)  # issue 15: a stashed schedule of rejected content is dropped
     req.outcome = Outcome.APPLIED
-    return ApiResponse(
-        200,
-        {
-            "id": ids.encode("container", container.id),
-            "approvalStatus": "rejected",
-            "rejectedAt": iso(req.now),
-            "rejectedBy": _reviewer(req),
-            "reason": reason,
-        },
-    )
+    body = {
+        "id": ids.encode("container", container.id),
+        "approvalStatus": "rejected",
+        "rejectedAt": iso(req.now),
+        "rejectedBy": _reviewer(req),
+        "reason": reason,
+    }
+    state.emit("content.rejected", _event(body, container))
+    return ApiResponse(200, body)
+
+
+def _event(body: dict[str, Any], container: ContainerRec) -> dict[str, Any]:
+    """The `content.approved|rejected` data (§23.1): the answer's fields and the project."""
+    fields = {key: value for key, value in body.items() if key != "approvalStatus"}
+    return {**fields, "projectId": ids.encode("project", container.project_id)}

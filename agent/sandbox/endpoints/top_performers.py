@@ -141,4 +141,5 @@ def top_performers(req: ApiRequest, state: SandboxState) -> ApiResponse:
             rows.append((value, creative))
     rows.sort(key=lambda pair: (-pair[0], -((pair[1].organic or {}).get("views") or 0), pair[1].title or ""))
     items = [creative.item(rank, value) for rank, (value, creative) in enumerate(rows[:limit], start=1)]
+    items += state.raw_top_performers.get(project.id, [])  # issue 15: a scenario's impossible rows, verbatim
     return ApiResponse(200, {"metric": metric, "window": window, "items": items})

@@ -1,48 +1,17 @@
 """The ops commands that drive the loops, through the real CLI, on PostgreSQL and the sandbox."""
 
 import json
-import logging
 
-import pytest
-import structlog
+import httpx
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.config import get_settings
-from agent.sandbox import Sandbox
+from agent.cli import context
+from agent.domain.vocabulary import CONFIGURATION
+from agent.sandbox import FaultConfig
 from agent.store.models import Clone, Customer, Decision, Run
+from tests.integration.cli.in_process import ACME_PROJECT, DENTAL_PROJECT, KEY, agent, sandbox
 
-ACME_PROJECT = "prj_00000003-0000-4000-8000-000000000000"
-DENTAL_PROJECT = "prj_00000008-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-def sandbox():
-    sb = Sandbox.from_demo(job_duration_scale=0.25, rate_limits="disabled")
-    with sb.serve() as server:
-        yield sb, server.base_url
-
-
-@pytest.fixture
-def agent(db, database_url, sandbox, monkeypatch):
-    """Run `agent …` in-process with the environment an operator would have."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("LAYERS_BASE_URL", sandbox[1])
-    monkeypatch.setenv("LAYERS_API_KEY", "lp_test_cli_SENTINELsecret")
-    monkeypatch.setenv("POLLER_TICK_S", "0.2")
-    monkeypatch.setenv("JOB_POLL_INITIAL_S", "0.2")
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(app, list(args), catch_exceptions=False)
-
-    yield invoke
-    get_settings.cache_clear()
-    logging.getLogger().handlers.clear()
-    structlog.reset_defaults()
+__all__ = ["agent", "sandbox"]  # fixtures
 
 
 def count(db, query):
@@ -50,20 +19,26 @@ def count(db, query):
         return session.execute(query).scalar_one()
 
 
+def loop_decisions(db) -> int:
+    """Decisions the loops made (configuration changes are recorded as decisions too)."""
+    return count(db, select(func.count()).select_from(Decision).where(Decision.loop != CONFIGURATION))
+
+
+def add(agent, project: str, name: str, *more: str):
+    result = agent("customers", "add", "--project-id", project, "--name", name, "--timezone", "UTC", *more)
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_adding_a_customer_checks_the_project_and_the_timezone(agent, db):
     added = agent(
-        "customers",
-        "add",
-        "--project-id",
-        ACME_PROJECT,
-        "--name",
-        "Acme Coffee",
-        "--timezone",
-        "America/Los_Angeles",
-        "--run-at",
-        "07:30",
-    )
+        "customers", "add", "--project-id", ACME_PROJECT, "--name", "Acme Coffee", "--run-at", "07:30", "--by", "dana"
+    )  # fmt: skip
     assert added.exit_code == 0, added.output
+    assert (
+        added.output
+        == "added customer 1 Acme Coffee (America/Los_Angeles (the project's timezone), runs at 07:30 local)\n"
+    )
     with db.session() as session:
         acme = session.scalars(select(Customer)).one()
         assert (acme.timezone, acme.run_at.isoformat(), acme.external_id) == (
@@ -71,16 +46,12 @@ def test_adding_a_customer_checks_the_project_and_the_timezone(agent, db):
             "07:30:00",
             "acme-coffee",
         )
+        (audit,) = session.scalars(select(Decision).where(Decision.loop == CONFIGURATION)).all()
+        assert (audit.action, audit.reason, audit.actor) == ("configure", "customer_added", "dana")
     unknown = agent(
-        "customers",
-        "add",
-        "--project-id",
-        "prj_00000099-0000-4000-8000-000000000000",
-        "--name",
-        "Ghost",
-        "--timezone",
-        "UTC",
-    )
+        "customers", "add", "--project-id", "prj_00000099-0000-4000-8000-000000000000", "--name", "Ghost",
+        "--timezone", "UTC",
+    )  # fmt: skip
     assert unknown.exit_code == 1
     assert "no project" in unknown.output
     bad_tz = agent(
@@ -95,39 +66,110 @@ def test_adding_a_customer_checks_the_project_and_the_timezone(agent, db):
     assert count(db, select(func.count()).select_from(Customer)) == 1
 
 
-def test_a_dry_run_prints_the_plan_and_records_and_sends_nothing(agent, db, sandbox):
-    agent("customers", "add", "--project-id", ACME_PROJECT, "--name", "Acme Coffee", "--timezone", "UTC")
+def test_a_dry_run_prints_the_plan_the_restraints_and_records_and_sends_nothing(agent, db, sandbox):
+    add(agent, ACME_PROJECT, "Acme Coffee", "--mode", "shadow")
     result = agent("run", "publish-to-learn", "--customer", "acme-coffee", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "breakout" in result.output
-    assert "nothing was recorded or sent" in result.output
-    assert count(db, select(func.count()).select_from(Decision)) == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith("dry run for Acme Coffee, publish-to-learn, rule version ptl-v1+")
+    assert "  the customer is in shadow mode: clones would be recorded as shadow_clone, not sent" in lines
+    assert "  today's run has not happened yet" in lines
+    assert any("breakout" in line for line in lines)
+    assert lines[-1] == "nothing was recorded or sent"
+    assert loop_decisions(db) == 0
     assert count(db, select(func.count()).select_from(Run)) == 0
     assert sandbox[0].witness.applied() == []
+    assert agent("run", "publish-to-learn", "--customer", "Acme Coffee").exit_code == 0
+    after = agent("run", "publish-to-learn", "--customer", "Acme Coffee", "--dry-run").output
+    assert "  today's run already succeeded: a real run now would do nothing" in after.splitlines()
 
 
 def test_run_with_wait_follows_the_clone_to_the_end_and_prints_the_decisions(agent, db, sandbox):
-    agent("customers", "add", "--project-id", ACME_PROJECT, "--name", "Acme Coffee", "--timezone", "UTC")
+    add(agent, ACME_PROJECT, "Acme Coffee")
     result = agent("run", "publish-to-learn", "--customer", ACME_PROJECT, "--wait")
     assert result.exit_code == 0, result.output
-    assert "breakout" in result.output
+    lines = result.output.splitlines()
+    waiting = [line for line in lines if line.startswith("waiting: ")]
+    table = lines[len(waiting) :]  # it waits first, so the table shows how the clone ended
+    assert table[0] == "Acme Coffee: publish-to-learn run 1 (succeeded)"
+    (clone,) = (line for line in table if "breakout" in line.split())
+    assert "in review" in clone
+    assert waiting[0].startswith("waiting: clone job job_")
+    assert waiting[-1] == "waiting: every job ended"
     with db.session() as session:
         clone = session.scalars(select(Clone)).one()
     assert clone.status == "completed"
     assert clone.approval_status == "pending"
     again = agent("run", "publish-to-learn", "--customer", "Acme Coffee")
-    assert "already_succeeded" in again.output
+    assert again.exit_code == 0
+    assert "run 1 was not started: already succeeded" in again.output
     assert count(db, select(func.count()).select_from(Clone)) == 1
-    lines = agent("decisions", "--customer", "Acme Coffee", "--json").output.strip().splitlines()
+    lines = agent("decisions", "--customer", "Acme Coffee", "--format", "json").output.strip().splitlines()
     assert {json.loads(line)["reason"] for line in lines} >= {"breakout", "daily_summary"}
 
 
+def test_a_run_while_layers_is_down_is_deferred_with_its_attempt_and_exits_75(
+    agent, db, sandbox, monkeypatch
+):
+    add(agent, ACME_PROJECT, "Acme Coffee")
+    monkeypatch.setenv("HTTP_MAX_ATTEMPTS", "1")
+    context.forget_settings()
+    sandbox[0].set_faults(FaultConfig(rate_5xx=1.0, statuses_5xx=(503,)))
+    result = agent("run", "publish-to-learn", "--customer", "Acme Coffee")
+    assert result.exit_code == 75
+    assert result.stdout == "Acme Coffee: publish-to-learn run 1 (queued)\n"
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: run 1 was deferred after a temporary failure: ")
+    assert line.endswith("attempt 1 of 5 (a worker retries it, or run this again later)")
+    sandbox[0].set_faults(FaultConfig())
+    retried = agent("run", "publish-to-learn", "--customer", "Acme Coffee")
+    assert retried.exit_code == 0
+    assert retried.stdout.splitlines()[0] == "Acme Coffee: publish-to-learn run 1 (succeeded)"
+
+
+def test_a_manual_run_for_a_paused_customer_is_refused(agent, db, sandbox):
+    add(agent, ACME_PROJECT, "Acme Coffee")
+    assert agent("customers", "pause", "Acme Coffee").exit_code == 0
+    result = agent("run", "publish-to-learn", "--customer", "Acme Coffee")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: Acme Coffee is paused: a run now would use up its publish-to-learn run"
+    )
+    assert count(db, select(func.count()).select_from(Run)) == 0
+    dry = agent("run", "publish-to-learn", "--customer", "Acme Coffee", "--dry-run").output
+    assert "  the customer is paused: a real run would only record skip / customer_paused" in dry.splitlines()
+
+
+def test_pending_shows_the_change_against_the_project_as_layers_has_it(agent, db, sandbox):
+    add(agent, DENTAL_PROJECT, "Bright Smile")
+    httpx.patch(
+        f"{sandbox[1]}/v1/projects/{DENTAL_PROJECT}",
+        json={"brand": {"valuePropositionsEmphasis": ["Fast checkups"]}},
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).raise_for_status()
+    assert agent("run", "optimization", "--customer", "Bright Smile").exit_code == 0
+    out = agent("pending").output
+    assert "  change (- now, + proposed):" in out
+    assert (
+        '    brand.valuePropositionsEmphasis\n      - ["Fast checkups"]\n      + ["Same-day appointments"]'
+        in out
+    )
+    assert "  rationale: 'Same-day appointments' drove 3.2x the conversion rate" in out
+    assert "  confidence 0.75" in out
+    (row,) = map(json.loads, agent("pending", "--format", "json").output.splitlines())
+    assert row["changes"] == [
+        {"field": "brand.valuePropositionsEmphasis", "current": ["Fast checkups"], "current_known": True,
+         "proposed": ["Same-day appointments"]}
+    ]  # fmt: skip
+    assert row["evidence"] == {"valueProp": "Same-day appointments", "uplift": 3.2, "coverage": 0.08}
+
+
 def test_approve_and_reject_from_the_command_line(agent, db, sandbox):
-    agent("customers", "add", "--project-id", DENTAL_PROJECT, "--name", "Bright Smile", "--timezone", "UTC")
+    add(agent, DENTAL_PROJECT, "Bright Smile")
     assert agent("run", "optimization", "--customer", "Bright Smile").exit_code == 0
     with db.session() as session:
         proposal = session.scalars(select(Decision).where(Decision.action == "pending_approval")).one()
-    assert str(proposal.id) in agent("pending").output
+    assert f"proposal {proposal.id} · Bright Smile" in agent("pending").output
     approved = agent("approve", str(proposal.id), "--by", "dana@acme", "--note", "ok from the customer")
     assert approved.exit_code == 0, approved.output
     assert "executed" in approved.output
@@ -136,13 +178,5 @@ def test_approve_and_reject_from_the_command_line(agent, db, sandbox):
     assert agent("reject", str(proposal.id)).exit_code == 1
     assert len([e for e in sandbox[0].witness.applied() if e.method == "PATCH"]) == 1
     explained = agent("explain", str(proposal.id)).output
-    assert "dana@acme" in explained
-
-
-def test_pausing_and_resuming_a_customer(agent, db):
-    agent("customers", "add", "--project-id", ACME_PROJECT, "--name", "Acme Coffee", "--timezone", "UTC")
-    assert agent("customers", "pause", "Acme Coffee").exit_code == 0
-    assert count(db, select(Customer.enabled)) is False
-    assert agent("customers", "resume", "acme-coffee").exit_code == 0
-    assert count(db, select(Customer.enabled)) is True
-    assert agent("customers", "pause", "nobody").exit_code == 2
+    assert "approved by dana@acme at" in explained
+    assert "Note: ok from the customer." in explained

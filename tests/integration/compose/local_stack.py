@@ -32,8 +32,8 @@ from tests.support.compose import (
     startup_order,
 )
 
-AGENT_SERVICES = ("sandbox", "migrate", "worker", "beat", "flower")  # the agent image's services
-LONG_RUNNING = ("sandbox", "worker", "beat", "flower")  # all but migrate, which runs once
+AGENT_SERVICES = ("sandbox", "migrate", "worker", "beat", "flower", "webhooks")  # the agent image's services
+LONG_RUNNING = ("sandbox", "worker", "beat", "flower", "webhooks")  # all but migrate, which runs once
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what a server in a container must bind to
 # What the runtime image (python:3.11-slim plus the venv on PATH) can execute, and how to run it here.
 # There is no curl or wget in the image: a healthcheck must use one of these.

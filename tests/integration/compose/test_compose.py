@@ -40,7 +40,7 @@ from tests.support.compose import (
     uses_agent_image,
 )
 
-SERVICES = {"postgres", "redis", "sandbox", "migrate", "worker", "beat", "flower"}
+SERVICES = {"postgres", "redis", "sandbox", "migrate", "worker", "beat", "flower", "web", "webhooks"}
 
 
 def test_the_stack_has_every_service(services: dict[str, Any]) -> None:

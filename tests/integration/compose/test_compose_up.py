@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import time as clock
 
+import httpx
 import pytest
 import redis
 from alembic.script import ScriptDirectory
@@ -17,7 +18,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from agent.config import load_settings
 from agent.store import customers, migrate
 from agent.store.db import Database
-from agent.store.models import Base, Decision, Run
+from agent.store.models import Base, Decision, Run, WebhookEvent
 from agent.worker.app import create_app
 from tests.integration.compose.local_stack import LONG_RUNNING, START_TIMEOUT_S, Stack, http_get, wait_until
 from tests.support.compose import container_argv, environment, listening_port
@@ -136,6 +137,37 @@ def test_flower_answers_and_passes_its_healthcheck(stack: Stack) -> None:
     assert response.text == "OK"
     result = stack.healthcheck("flower")
     assert result.returncode == 0, f"{result.stdout}{result.stderr}\n{stack.logs('flower')}"
+
+
+def test_webhooks_passes_its_healthcheck_and_keeps_what_the_sandbox_delivers(stack: Stack) -> None:
+    """The sandbox registered the webhooks service from its environment at start-up (issue 11)."""
+    port = stack.port(listening_port(container_argv(stack.services["webhooks"])) or 0)
+    health = wait_until(
+        lambda: http_get(f"http://127.0.0.1:{port}/healthz"),
+        what=f"webhooks on port {port}\n{stack.logs('webhooks')}",
+        alive=lambda: stack.exited("webhooks"),
+    )
+    assert (health.status_code, health.json()) == (200, {"ok": True})
+    result = stack.healthcheck("webhooks")
+    assert result.returncode == 0, f"{result.stdout}{result.stderr}\n{stack.logs('webhooks')}"
+    env = stack.env("webhooks")
+    base = stack.localize(env["LAYERS_BASE_URL"])
+    auth = {"Authorization": f"Bearer {env['LAYERS_API_KEY']}"}
+    (endpoint,) = httpx.get(f"{base}/v1/webhook-endpoints", headers=auth).json()["items"]
+    assert endpoint["url"] == stack.localize(environment(stack.services["sandbox"])["SANDBOX_WEBHOOK_URL"])
+    ping = httpx.post(f"{base}/v1/webhook-endpoints/{endpoint['id']}/test", headers=auth).json()
+    db = Database.from_url(env["DATABASE_URL"])
+    try:
+
+        def stored() -> WebhookEvent | None:
+            with db.session() as session:
+                query = select(WebhookEvent).where(WebhookEvent.event_id == ping["eventId"])
+                return session.scalars(query).first()
+
+        event = wait_until(stored, what=f"the ping in the inbox\n{stack.logs('sandbox', 'webhooks')}")
+    finally:
+        db.dispose()
+    assert event.type == "test.ping"
 
 
 def test_every_long_running_service_is_still_up(stack: Stack) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from agent.layers.quota import BURST_DIVISOR
 from agent.sandbox import RateLimitTier, Sandbox, parse_scenario
-from agent.store.models import Customer, Decision, Run
+from agent.store.models import Customer, Decision, Job, Run
 from tests.integration.e2e.conftest import wait_until
 
 SPEED = 10  # sandbox seconds per real second: a rate-limit window lasts 6 real seconds
@@ -44,7 +44,9 @@ HEAVY_ROWS = 1000
 DAILY = ("publish_to_learn", "optimization")
 MAX_ATTEMPTS = 1  # TASK_MAX_ATTEMPTS: a run that went back to the queue once would fail, if quota
 # waits counted as attempts
-MAX_WAIT_S = 1.5  # QUOTA_MAX_WAIT_S: long-running waits are longer, so runs go back to the queue
+MAX_WAIT_S = (
+    0.5  # QUOTA_MAX_WAIT_S, a short wait: long-running waits are longer, so runs go back to the queue
+)
 
 
 class SandboxClock:
@@ -219,6 +221,11 @@ def answered(stack, *statuses: int) -> Counter[str]:
     return counts
 
 
+def jobs(stack) -> list[Job]:
+    with stack.db.session() as session:
+        return list(session.scalars(select(Job)))
+
+
 def deferrals(stack) -> Counter[int]:
     """How often each run went back to the queue (the workers' `run_deferred` log lines)."""
     return Counter(
@@ -257,6 +264,20 @@ def test_a_burst_queues_for_the_shared_quota_without_429s_and_serves_everyone_in
         errors = session.scalars(select(Decision).where(Decision.action == "error")).all()
     assert not errors, [(d.run_id, d.reason, d.evidence) for d in errors]
 
+    # Every clone's job followed to its end on the polls' reserved share, whatever the runs' burst: none
+    # timed out, none abandoned.
+    wait_for(
+        stack, lambda: all(j.status != "running" for j in jobs(stack)), timeout=60, what="every job to end"
+    )
+    followed = jobs(stack)
+    polls = [j.poll_attempts for j in followed]
+    print(
+        f"jobs: {len(followed)} followed, {[j.status for j in followed].count('completed')} completed, "
+        f"{sum(polls) / len(polls):.2f} polls per job (at most {max(polls)})"
+    )
+    assert followed
+    assert {j.status for j in followed} == {"completed"}
+
     # No storm: not one 429, although the burst asked for more than a window's worth of both classes
     # (the control test sends the same burst without the limiter's pacing, and is refused)...
     assert not refused, refused
@@ -276,20 +297,19 @@ def test_a_burst_queues_for_the_shared_quota_without_429s_and_serves_everyone_in
     half = len(finished) // 2
     assert statistics.median(finished[:half]) < statistics.median(finished[half:]), finished
 
-    # A backlog holds up no one: the optimization runs dispatched together with a backlog customer's
-    # (twenty pages of ads-content) and queued behind it all finished before it.
+    # A backlog holds up no one: while a backlog customer's optimization run reads its twenty pages of
+    # ads-content, other customers' runs keep finishing (one message per customer-run, one thread each).
     heavy = backlog_customers(stack)
-    optimization = [r for r in runs if r.loop == "optimization"]
-    behind = [
-        (backlog, r)
-        for backlog in optimization
-        if backlog.customer_id in heavy
-        for r in optimization
-        if r.customer_id not in heavy and r.created_at == backlog.created_at and r.id > backlog.id
-    ]
-    assert behind
-    late = [(b.id, r.id) for b, r in behind if r.finished_at >= b.finished_at]
-    assert not late, (late, [(r.id, r.created_at, r.finished_at) for r in optimization])
+    backlog_runs = [r for r in runs if r.loop == "optimization" and r.customer_id in heavy]
+    alongside = {
+        b.id: sum(
+            1 for r in runs if r.customer_id not in heavy and b.started_at < r.finished_at < b.finished_at
+        )
+        for b in backlog_runs
+    }
+    print(f"runs that finished while a backlog customer's optimization run ran: {alongside}")
+    assert backlog_runs
+    assert all(n >= 1 for n in alongside.values()), alongside
 
 
 def test_control_the_same_burst_with_the_limiter_above_the_tier_is_refused(stack):
@@ -299,7 +319,7 @@ def test_control_the_same_burst_with_the_limiter_above_the_tier_is_refused(stack
     # RETRY_AFTER_CAP_S=1: no thread sleeps out a Retry-After (SPEED times too long here), so the
     # workers stop promptly.
     start_burst(stack, RETRY_AFTER_CAP_S="1", **above)
-    wait_for(stack, lambda: answered(stack, 429), timeout=30, what="the sandbox to answer 429")
+    wait_for(stack, lambda: answered(stack, 429), timeout=60, what="the sandbox to answer 429")
     time.sleep(1)
     print(
         f"\ncontrol: sandbox answered {dict(answered(stack, 200, 202))} and 429 {dict(answered(stack, 429))}"

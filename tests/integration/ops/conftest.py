@@ -10,8 +10,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner, Result
 
-from agent.cli import app
-from agent.config import get_settings
+from agent.cli import app, context
 from agent.store.db import Database
 from tests.integration.ops.story import Story, seed_story
 
@@ -21,7 +20,7 @@ Invoke = Callable[..., Result]
 @pytest.fixture
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     """`agent …` in-process, reading its settings from the environment like the real command."""
-    get_settings.cache_clear()
+    context.forget_settings()
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("HEALTH_MAX_JOB_FAILURES_PER_DAY", "3")
     monkeypatch.setenv("HEALTH_MAX_OVERRIDES_PER_WEEK", "3")
@@ -39,7 +38,7 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.configure(**structlog_config)
-    get_settings.cache_clear()
+    context.forget_settings()
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
-"""`agent health`: the four monitoring signals, from rows in the store to an exit code for alerting.
+"""`agent health`: the agent's own signals (beat, the dispatcher, failed and stuck runs) and the four
+Layers-side signals, from rows in the store to an exit code for alerting.
 
-Each signal gets a customer that crosses it and a near miss that must not: the near misses are exactly
-what the thresholds and the 7-day window are for.
+Each Layers-side signal gets a customer that crosses it and a near miss that must not: the near misses
+are exactly what the thresholds and the 7-day window are for.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -13,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from agent.domain.decisions import Subject
 from agent.domain.records import JobEnd
-from agent.domain.vocabulary import Action, JobStatus, LoopName, Reason, SubjectType
+from agent.domain.vocabulary import Action, JobStatus, LoopName, Reason, SubjectType, Tick
 from agent.rules.optimization import PoolSnapshot
-from agent.store import customers, snapshots
+from agent.store import customers, heartbeats, snapshots
+from agent.store import runs as store_runs
 from agent.store.db import Database
-from tests.integration.ops.tables import first_cells, table_row
+from tests.integration.ops import runs
 from tests.support import builders as b
 
 NOW = datetime.now(UTC)
@@ -168,34 +171,50 @@ def seed_trouble(db: Database) -> None:
             override(session, eats, NOW - timedelta(days=days))
 
 
-def signal_rows(output: str) -> dict[str, str]:
-    """customer -> "signal detail" for every row of the health table."""
+def beat_alive(db: Database, *, dispatch_ago: timedelta = timedelta(seconds=30)) -> None:
+    """Beat's ticks ran to the end just now (the dispatcher `dispatch_ago`)."""
+    with db.session() as session:
+        heartbeats.seen(session, name=Tick.SWEEP, now=NOW)
+        heartbeats.seen(session, name=Tick.DISPATCH, now=NOW - dispatch_ago)
+
+
+def health(cli, *args: str) -> tuple[int, dict]:
+    result = cli("health", "--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def signal_rows(document: dict) -> dict[str, str]:
+    """customer -> "signal detail" for every customer signal."""
     return {
-        name: " ".join(cell.strip() for cell in table_row(output, name).split("│")[2:4])
-        for name in first_cells(output)
+        s["customer"]: f"{s['signal']} {s['detail']}" for s in document["signals"] if s["scope"] == "customer"
     }
 
 
 def test_a_healthy_fleet_exits_0(cli, db):
     seed_near_misses(db)
+    beat_alive(db)
     result = cli("health")
     assert result.exit_code == 0, result.output
-    assert "healthy" in result.stdout
-    assert "health signals" not in result.stdout
+    assert result.stdout == "healthy: no signal crossed its threshold\n"
+    code, document = health(cli)
+    assert (code, document["healthy"], document["signals"]) == (0, True, [])
 
 
 def test_every_signal_crossed_is_named_and_exits_1(cli, db):
     seed_near_misses(db)
     seed_trouble(db)
-    result = cli("health")
-    assert result.exit_code == 1, result.output
-    assert "health signals" in result.stdout
-    assert signal_rows(result.stdout) == {
+    beat_alive(db)
+    code, document = health(cli)
+    assert code == 1
+    assert signal_rows(document) == {
         "Blue Bottle Bikes": f"job_failures 4 failed jobs on {YESTERDAY} (threshold 3)",
         "Cedar Candles": "no_recent_posts no post published in 14 days",
         "Delta Dog Grooming": "organic_score_dropping average organic score fell 24% (0.50 -> 0.38)",
         "Evergreen Eats": "frequent_overrides 4 optimizer overrides in 7 days (threshold 3)",
     }
+    table = cli("health").stdout.splitlines()
+    assert table[0] == "health: 4 signal(s)"
+    assert any(line.startswith("customer  Cedar Candles") and "no_recent_posts" in line for line in table)
 
 
 @pytest.mark.parametrize(
@@ -208,9 +227,49 @@ def test_every_signal_crossed_is_named_and_exits_1(cli, db):
 )
 def test_thresholds_come_from_the_settings(cli, db, monkeypatch, setting, value, quiet):
     seed_trouble(db)
+    beat_alive(db)
     monkeypatch.setenv(setting, value)
-    result = cli("health")
-    assert result.exit_code == 1
-    names = set(signal_rows(result.stdout))
+    code, document = health(cli)
+    assert code == 1
+    names = set(signal_rows(document))
     assert quiet not in names
     assert len(names) == 3
+
+
+def agent_signals(document: dict) -> list[str]:
+    return [s["signal"] for s in document["signals"] if s["scope"] == "agent"]
+
+
+def test_beat_not_seen_and_a_late_dispatcher(cli, db):
+    code, document = health(cli)
+    assert (code, agent_signals(document)) == (1, ["beat_not_seen"])
+    assert document["agent"]["last_dispatch"] is None
+    beat_alive(db, dispatch_ago=timedelta(minutes=11))  # two 5-minute intervals and more
+    code, document = health(cli)
+    assert (code, agent_signals(document)) == (1, ["no_dispatch"])
+    beat_alive(db, dispatch_ago=timedelta(minutes=9))
+    code, document = health(cli)
+    assert (code, document["healthy"]) == (0, True)
+
+
+def test_failed_and_stuck_runs_and_one_customer(cli, db):
+    beat_alive(db)
+    with db.session() as session:
+        bikes, eats = customer(session, "Blue Bottle Bikes"), customer(session, "Evergreen Eats")
+        runs.failed(
+            session, customer_id=bikes, loop=LoopName.OPTIMIZATION, started=NOW - timedelta(hours=2),
+            took=timedelta(seconds=3), attempts=1, error="HTTP 403 FORBIDDEN",
+        )  # fmt: skip
+        # claimed three hours ago on a five-minute lease: its worker died and no sweep handed it on
+        stuck = store_runs.ensure(
+            session, customer_id=eats, loop=LoopName.PUBLISH_TO_LEARN, local_date=TODAY
+        ).id
+        store_runs.claim(session, run_id=stuck, now=NOW - timedelta(hours=3), lease_s=300, max_attempts=5)
+    code, document = health(cli)
+    assert code == 1
+    assert agent_signals(document) == ["failed_runs", "stuck_runs"]
+    assert (document["agent"]["failed_runs_last_day"], document["agent"]["stuck_runs"]) == (1, 1)
+    code, only_eats = health(cli, "--customer", "Evergreen Eats")
+    assert (code, agent_signals(only_eats)) == (1, ["stuck_runs"])
+    assert {s["customer"] for s in only_eats["signals"]} == {"Evergreen Eats"}
+    assert cli("health", "--customer", "Nobody").exit_code == 2

@@ -10,22 +10,25 @@ import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from agent import gauges
 from agent.config import load_settings
 from agent.demo_customers import register
 from agent.domain.decisions import Subject
-from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType
+from agent.domain.vocabulary import Action, LoopName, Reason, SubjectType, Tick
 from agent.observability import record_api_call, serve_metrics
 from agent.sandbox import ManualClock, Sandbox
 from agent.services import Services, build_services
-from agent.store import customers
+from agent.store import customers, heartbeats
 from agent.store.models import Decision, Job
+from tests.integration.ops import runs as ops_runs
 from tests.support import builders as b
 from tests.support.demo import START
 from tests.support.fixtures import API_KEY
@@ -127,8 +130,10 @@ def test_a_429_counts_as_a_call_and_as_rate_limited(metrics_url):
     assert moved.value("agent_layers_api_calls_total", method="GET", route=route, status="429") == 1
     assert moved.value("agent_layers_api_calls_total", method="GET", route=route, status="200") == 1
     assert moved.value("agent_layers_rate_limited_total", route=route) == 1
-    assert moved.value("agent_layers_api_seconds_count", method="GET", route=route) == 2
-    assert moved.value("agent_layers_api_seconds_sum", method="GET", route=route) == pytest.approx(0.03)
+    assert moved.value("agent_layers_request_duration_seconds_count", method="GET", route=route) == 2
+    assert moved.value(
+        "agent_layers_request_duration_seconds_sum", method="GET", route=route
+    ) == pytest.approx(0.03)
 
 
 @pytest.fixture
@@ -182,17 +187,61 @@ def test_a_real_run_moves_every_counter(metrics_url, wired):
     clone = {"method": "POST", "route": "/v1/content/{containerId}/clone-from-post", "status": "202"}
     assert moved.value("agent_layers_api_calls_total", **top) >= 1
     assert moved.value("agent_layers_api_calls_total", **clone) == 1
-    assert moved.total("agent_layers_api_calls_total") == moved.total("agent_layers_api_seconds_count")
+    assert moved.total("agent_layers_api_calls_total") == moved.total(
+        "agent_layers_request_duration_seconds_count"
+    )
 
     follow_jobs(services, clock)
     followed = scrape(metrics_url) - after_run
     with services.db.session() as session:
         (job,) = session.scalars(select(Job)).all()
     assert job.status == "completed"
-    assert followed.value("agent_clone_outcomes_total", kind="clone", status="completed") == 1
-    assert followed.total("agent_clone_outcomes_total") == 1
+    assert followed.value("agent_job_outcomes_total", kind="clone", status="completed") == 1
+    assert followed.total("agent_job_outcomes_total") == 1
     polls = followed.value("agent_job_poll_seconds_count")
     assert polls >= 1
     assert followed.value("agent_job_poll_seconds_sum") > 0
     assert followed.total("agent_layers_api_calls_total", method="GET", route="/v1/jobs/{jobId}") == polls
     assert followed.value("agent_job_duration_seconds_count") == 1
+
+
+def test_no_created_series_and_the_alerting_label_sets_start_at_zero(metrics_url):
+    names = {name for name, _ in scrape(metrics_url).samples}
+    assert not [name for name in names if name.endswith("_created")]
+    scraped = scrape(metrics_url).samples
+    for loop in ("publish_to_learn", "optimization", "weekly_review"):
+        for status in ("succeeded", "failed"):
+            assert ("agent_runs_total", frozenset({("loop", loop), ("status", status)})) in scraped
+    for kind in ("clone", "commission"):
+        for status in ("completed", "failed", "canceled", "timed_out"):
+            assert ("agent_job_outcomes_total", frozenset({("kind", kind), ("status", status)})) in scraped
+
+
+def test_the_gauges_are_read_from_the_database_at_each_scrape(metrics_url, db):
+    now = datetime.now(UTC).replace(microsecond=0)
+    collector = gauges.register(db, lambda: now)
+    try:
+        empty = scrape(metrics_url)
+        assert empty.value("agent_gauges_up") == 1
+        assert empty.value("agent_last_dispatch_timestamp_seconds") == 0
+        assert {empty.value("agent_runs_today", status=s) for s in ("pending", "queued", "running")} == {0}
+        with db.session() as session:
+            acme = customers.add(session, layers_project_id="prj_acme", name="Acme", timezone="UTC").id
+            ops_runs.queued(
+                session, customer_id=acme, loop=LoopName.PUBLISH_TO_LEARN, now=now - timedelta(minutes=7)
+            )
+            clone = b.reserve_clone(session, customer_id=acme, source_post_id="pp_1")
+            b.job(session, clone, job_id="job_g1", submitted_at=now - timedelta(minutes=1))
+            heartbeats.seen(session, name=Tick.DISPATCH, now=now - timedelta(seconds=30))
+            heartbeats.seen(session, name=Tick.SWEEP, now=now - timedelta(seconds=5))
+        seen = scrape(metrics_url)
+        assert seen.value("agent_runs_today", status="queued") == 1
+        assert seen.value("agent_oldest_queued_run_age_seconds") == pytest.approx(420, abs=1)
+        assert seen.value("agent_jobs_in_flight") == 1
+        assert seen.value("agent_pending_approvals") == 0
+        assert (
+            seen.value("agent_last_dispatch_timestamp_seconds") == (now - timedelta(seconds=30)).timestamp()
+        )
+        assert seen.value("agent_last_sweep_timestamp_seconds") == (now - timedelta(seconds=5)).timestamp()
+    finally:
+        REGISTRY.unregister(collector)

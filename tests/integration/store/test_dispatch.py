@@ -3,12 +3,12 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from agent.domain.vocabulary import LoopName
 from agent.rules.schedule import due_local_date
-from agent.store import customers
-from agent.store.dispatch import create_due_runs, lock_unsent, mark_sent
+from agent.store import customers, runs
+from agent.store.dispatch import create_due_runs, lock_pending, lock_unsent, mark_sent, queued_ids
 from agent.store.models import Run
 
 TICK = timedelta(minutes=15)  # every run time below is on a quarter hour
@@ -154,3 +154,83 @@ def test_runs_left_unsent_by_a_crash_are_sent_by_the_next_sweep(db):
     assert len(sent) == created
     with db.session() as session:
         assert lock_unsent(session, now=now + timedelta(minutes=5), resend_after_s=7200, limit=100) == []
+
+
+# ---- lost messages and the hand-off (issues 11, 12) ---------------------------------------------------
+
+
+def _sent(db, now, *, count=3):
+    _add_all(db)
+    with db.session() as session:
+        create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
+        ids = lock_unsent(session, now=now, resend_after_s=None, limit=100)[:count]
+        mark_sent(session, run_ids=ids, now=now - timedelta(hours=5))
+    return ids
+
+
+def test_a_long_queued_run_is_resent_only_when_the_broker_lost_its_message(db):
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    queued = _sent(db, now)
+    with db.session() as session:
+        assert queued_ids(session, limit=100) == sorted(queued)
+        # Queued five hours ago: a backlog, not a loss, unless the broker says so.
+        assert set(queued) - set(lock_unsent(session, now=now, resend_after_s=None, limit=100)) == set(queued)
+    with db.session() as session:
+        assert queued[1] in lock_unsent(session, now=now, resend_after_s=None, limit=100, lost=[queued[1]])
+    with db.session() as session:  # without a broker that can tell, the age rule still holds
+        assert set(queued) <= set(lock_unsent(session, now=now, resend_after_s=7200, limit=100))
+
+
+def test_a_running_run_whose_lease_is_renewed_is_not_handed_on(db):
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    run_id = _sent(db, now, count=1)[0]
+    with db.session() as session:
+        assert runs.claim(session, run_id=run_id, now=now, lease_s=60, max_attempts=5).run is not None
+    later = now + timedelta(seconds=50)
+    with db.session() as session:
+        runs.renew_leases(session, run_ids=[run_id], now=later, lease_s=60)
+    with db.session() as session:
+        assert run_id not in lock_unsent(
+            session, now=now + timedelta(seconds=90), resend_after_s=None, limit=100
+        )
+        assert run_id in lock_unsent(
+            session, now=now + timedelta(seconds=111), resend_after_s=None, limit=100
+        )
+
+
+def test_the_hand_off_creates_one_optimization_run_even_when_the_dispatcher_races_it(db):
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    publish = _sent(db, now, count=1)[0]
+    with db.session() as session:
+        session.execute(update(Run).where(Run.id == publish).values(status="succeeded"))
+    with db.session() as first, db.session() as second:
+        handed = runs.start_next(first, run_id=publish, loop=LoopName.OPTIMIZATION)
+        first.commit()
+        created = create_due_runs(
+            second, loop=LoopName.OPTIMIZATION, now=now, after=LoopName.PUBLISH_TO_LEARN
+        )
+        again = runs.start_next(second, run_id=publish, loop=LoopName.OPTIMIZATION)
+    assert handed is not None
+    assert again is None
+    with db.session() as session:
+        mine = session.scalars(select(Run).where(Run.loop == "optimization")).all()
+        customer = session.get_one(Run, publish).customer_id
+        assert [(r.customer_id, r.status) for r in mine if r.customer_id == customer] == [
+            (customer, "pending")
+        ]
+        assert created == len(mine) - 1  # the dispatcher made everyone else's, not this one twice
+        assert lock_pending(session, run_ids=[handed]) == [handed]
+
+
+def test_a_manual_or_paused_customers_run_hands_off_nothing(db):
+    now = datetime(2026, 12, 1, 15, tzinfo=UTC)
+    first, second = _sent(db, now, count=2)
+    with db.session() as session:
+        session.execute(update(Run).where(Run.id == first).values(trigger="manual"))
+        paused = session.get_one(Run, second).customer_id
+        session.execute(
+            update(customers.Customer).where(customers.Customer.id == paused).values(enabled=False)
+        )
+    with db.session() as session:
+        assert runs.start_next(session, run_id=first, loop=LoopName.OPTIMIZATION) is None
+        assert runs.start_next(session, run_id=second, loop=LoopName.OPTIMIZATION) is None

@@ -9,6 +9,7 @@ import pytest
 
 from agent.domain.evidence import (
     ConsentStep,
+    ContentReview,
     CreativeWeek,
     CrossCheck,
     Evidence,
@@ -27,6 +28,17 @@ from agent.domain.evidence import (
     WeeklyReview,
     evidence_type,
     read_evidence,
+)
+from agent.domain.learn_evidence import (
+    AccountSeen,
+    CandidateReplay,
+    CloneVerdict,
+    InvalidMetrics,
+    PostStep,
+    PublicationStep,
+    RawRow,
+    ThresholdReview,
+    VariationResult,
 )
 from agent.domain.vocabulary import Action, Reason, Restraint, Stage, SubjectType
 
@@ -80,6 +92,48 @@ SAMPLES: list[Evidence] = [
     Failure("boom", "VALIDATION", 422, "req_1", None, None, "pp_1"),
     GaveUp(5, "ServerError: 503"),
     ConsentStep("PATCH", "/v1/projects/prj_1", "value_propositions", "fine"),
+    ContentReview("cnt_1", "rejected", "evt_1", "2026-11-28T00:00:00Z", "api_key_1", "off-brand"),
+    # publish and learn (issue 15)
+    PublicationStep(
+        "cnt_2",
+        "cnt_1",
+        "pp_1",
+        "approved",
+        "2026-11-28T23:00:00Z",
+        ("sa_1",),
+        (AccountSeen("sa_1", "tiktok", "connected", "acme"),),
+        "queued",
+        ("sp_1",),
+        "cli:ops",
+    ),
+    PostStep("sp_1", "cnt_2", "published", "tiktok", "sa_1", "738", "https://t/738", "2026-11-28T23:00:20Z"),
+    CloneVerdict(
+        "pp_1",
+        6100,
+        0.05,
+        0.09,
+        0.02,
+        -0.44,
+        1.5,
+        50,
+        1.0,
+        "a",
+        "b",
+        72.0,
+        (VariationResult("cnt_2", "pp_9", 6100, 0.05),),
+    ),
+    InvalidMetrics("pp_odd", ("engagement_rate 7.5 is outside [0, 1]",), (RawRow(3, 400.0, 7.5),)),
+    ThresholdReview(
+        0.25,
+        1,
+        3,
+        4,
+        0.3,
+        12,
+        30,
+        (CandidateReplay({"breakout_multiple": 2.5}, 0, 2, 2, 0),),
+        {"min_views": 50},
+    ),
 ]
 
 

@@ -11,13 +11,16 @@ import redis
 
 from agent.config import Settings
 from agent.layers import InMemoryRateLimiter, NoopRateLimiter, RedisRateLimiter, errors
-from agent.layers.quota import QuotaRates, gcra_step, key_namespace
+from agent.layers.gcra import gcra_step
+from agent.layers.quota import QuotaRates, job_polls, key_namespace, run_reads
 from agent.layers.routes import EndpointClass
 
 from .conftest import API_KEY, FakeClock, Script, reply
 
 READ, WRITE, LONG = EndpointClass.READ_LIGHT, EndpointClass.WRITE_LIGHT, EndpointClass.LONG_RUNNING
 RATES = QuotaRates({READ: 120, WRITE: 60, LONG: 20})  # bursts 12 / 6 / 2; intervals 0.5 / 1 / 3 s
+# A quarter of read-light for job polls: 30 a minute (one every 2 s), a burst of 3 that runs must leave.
+SHARED = QuotaRates({READ: 120, WRITE: 60, LONG: 20}, job_poll_share=0.25)
 
 
 def _lua_capable_redis() -> redis.Redis | None:
@@ -51,11 +54,11 @@ def make_limiter(request, clock: FakeClock):
     namespace = f"test-{uuid.uuid4().hex}"
     client = request.getfixturevalue("redis_client") if request.param == "redis" else None
 
-    def build(max_wait_s: float = 0.0):
+    def build(max_wait_s: float = 0.0, rates: QuotaRates = RATES):
         if client is None:
-            return InMemoryRateLimiter(rates=RATES, max_wait_s=max_wait_s, sleep=clock.sleep, clock=clock)
+            return InMemoryRateLimiter(rates=rates, max_wait_s=max_wait_s, sleep=clock.sleep, clock=clock)
         return RedisRateLimiter(
-            client, rates=RATES, max_wait_s=max_wait_s, namespace=namespace, sleep=clock.sleep, clock=clock
+            client, rates=rates, max_wait_s=max_wait_s, namespace=namespace, sleep=clock.sleep, clock=clock
         )
 
     build.kind = request.param
@@ -211,3 +214,104 @@ def test_the_client_checks_quota_before_sending(make_client, clock):
     with pytest.raises(errors.QuotaExhausted):
         client.clone_from_post("cnt_3", project_id="p", source_platform_post_id="pp", idempotency_key="k3")
     assert len(script.requests) == 2
+
+
+# ---- the job polls' reserved share (issue 11) and run admission (issue 12) ---------------------------
+
+
+def reads_granted(limiter, n: int) -> int:
+    """How many of `n` read-light requests go now (a refusal reserves nothing)."""
+    granted = 0
+    for _ in range(n):
+        try:
+            limiter.acquire(READ)
+        except errors.QuotaExhausted:
+            continue
+        granted += 1
+    return granted
+
+
+def test_the_share_and_the_reserve_come_from_settings():
+    rates = QuotaRates.from_settings(Settings(rate_read_per_min=600, job_poll_read_share=0.2))
+    assert (rates.job_polls_per_min(), rates.reserve()) == (120, 12)
+    assert QuotaRates.from_settings(Settings(job_poll_read_share=0)).reserve() == 0
+    assert QuotaRates({READ: 10, WRITE: 1, LONG: 1}, job_poll_share=0.5).reserve() == 0  # a burst of 1
+
+
+def test_a_burst_of_run_reads_cannot_take_the_job_polls_share(make_limiter, clock):
+    limiter = make_limiter(rates=SHARED)
+    assert reads_granted(limiter, 100) == 12 - 3  # runs stop at the polls' reserve
+    with job_polls():
+        assert reads_granted(limiter, 3) == 3  # the reserve is there for the polls at once
+    clock.now += 2.0  # one poll interval: the key's bucket refilled 4 tokens, the polls' own bucket 1
+    with job_polls():
+        assert reads_granted(limiter, 5) == 1
+    assert reads_granted(limiter, 100) == 0  # runs still leave the reserve, even when it is short
+
+
+def test_over_a_minute_polls_get_their_share_while_runs_take_the_rest(make_limiter, clock):
+    limiter = make_limiter(rates=SHARED)
+    runs = polls = 0
+    for _ in range(240):  # one minute in 0.25 s steps, runs always wanting more
+        clock.now += 0.25
+        with job_polls():
+            polls += reads_granted(limiter, 1)
+        runs += reads_granted(limiter, 2)
+    assert polls >= 30  # the share: a quarter of 120 a minute, plus the polls' burst
+    assert polls + runs <= 120 + 12  # one quota for the key: the rate plus its burst
+    assert runs >= 120 - 30 - 3
+
+
+def test_runs_use_the_share_the_polls_leave_idle(make_limiter, clock):
+    limiter = make_limiter(rates=SHARED)
+    runs = 0
+    for _ in range(240):
+        clock.now += 0.25
+        runs += reads_granted(limiter, 2)
+    assert runs >= 118  # the whole read rate (less the reserve kept full), not three quarters of it
+
+
+def test_polls_alone_use_the_whole_rate(make_limiter, clock):
+    limiter = make_limiter(rates=SHARED)
+    polls = 0
+    with job_polls():
+        for _ in range(240):
+            clock.now += 0.25
+            polls += reads_granted(limiter, 2)
+    assert 118 <= polls <= 120 + 12
+
+
+def test_polls_cannot_crowd_out_the_runs(make_limiter, clock):
+    """Polls beyond their share only borrow while the key's bucket is nearly full, which busy runs never
+    leave it."""
+    limiter = make_limiter(rates=SHARED)
+    runs = polls = 0
+    for _ in range(240):
+        clock.now += 0.25
+        with job_polls():
+            polls += reads_granted(limiter, 3)
+        runs += reads_granted(limiter, 2)
+    assert polls <= 30 + 3 + 9  # the share and its burst (and the first, borrowed, burst)
+    assert runs >= 120 - 30 - 12
+
+
+def test_a_runs_first_read_waits_for_room_for_its_reads_and_refused_runs_take_turns(make_limiter, clock):
+    limiter = make_limiter(max_wait_s=1.0, rates=SHARED)
+    assert reads_granted(limiter, 8) == 8  # 4 left: a run needs the reserve (3) + half the rest (4) + 1
+    with run_reads(), pytest.raises(errors.QuotaExhausted) as first:
+        limiter.acquire(READ)  # room in 2 s, more than the short wait
+    with run_reads(), pytest.raises(errors.QuotaExhausted) as second:
+        limiter.acquire(READ)
+    assert "its turn is in" in str(first.value)
+    assert first.value.retry_after_s == pytest.approx(2.0 + 4 * 0.5)  # the room, then its turn
+    assert second.value.retry_after_s == pytest.approx(first.value.retry_after_s + 4 * 0.5)  # the next turn
+    limiter.acquire(READ)  # a read that is not a run's first (a run already going) is not held back
+    assert clock.sleeps == []
+
+
+def test_an_admitted_run_reads_on_without_being_held_back(make_limiter, clock):
+    limiter = make_limiter(rates=SHARED)
+    with run_reads():
+        assert reads_granted(limiter, 9) == 9  # admitted with 12 free; its later reads only leave the reserve
+    with job_polls():
+        assert reads_granted(limiter, 3) == 3

@@ -161,4 +161,4 @@ def test_shadow_mode_records_what_it_would_do_and_executes_nothing():
     evidence = next(d.evidence for d in deps.memory.decisions.values() if d.subject.id == "adc_tired")
     assert isinstance(evidence, Triage)
     assert evidence.cross_check is not None
-    assert evidence.cross_check.reason is Reason.ROAS_BELOW_BREAKEVEN
+    assert evidence.cross_check.reason is Reason.ADS_RUNNING  # running ads: a refresh only adds creative

@@ -167,11 +167,12 @@ def test_rows_without_a_post_or_organic_data_do_not_move_the_median():
     assert [o.subject.id for o in plan.clones] == ["p"]
 
 
-def test_a_repeated_post_gets_one_outcome_judged_on_its_first_row():
+def test_a_repeated_post_gets_one_outcome_and_is_not_judged():
     posts = [*fillers(), post("p", 100, 0.10), post("p", 100, 0.01)]
     plan = evaluate_publish(posts, {}, DEFAULT)
     assert [o.subject.id for o in plan.outcomes].count("p") == 1
-    assert decisions(plan)["p"] == CLONE
+    assert decisions(plan)["p"] == (Action.SKIP, Reason.INVALID_METRICS)
+    assert plan.clones == ()
 
 
 def test_clone_evidence_explains_the_decision():

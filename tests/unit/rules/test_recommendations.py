@@ -26,15 +26,12 @@ ACTION_PENDING_APPROVAL, ACTION_PROCEED, ACTION_REFUSE = (
     Action.REFUSE,
 )
 ACTION_SKIP, ACTION_SURFACE = Action.SKIP, Action.SURFACE
-REASON_ADS_METRICS_DISAGREE = Reason.ADS_METRICS_DISAGREE
 REASON_AUTO_APPROVED_BY_POLICY = Reason.AUTO_APPROVED_BY_POLICY
 REASON_CHANGES_BRAND_CONFIGURATION = Reason.CHANGES_BRAND_CONFIGURATION
 REASON_LOW_CONFIDENCE = Reason.LOW_CONFIDENCE
 REASON_MODERATE_CONFIDENCE = Reason.MODERATE_CONFIDENCE
-REASON_NO_CONVERSIONS = Reason.NO_CONVERSIONS
 REASON_NO_PAID_DATA = Reason.NO_PAID_DATA
 REASON_REFRESH_FATIGUED = Reason.REFRESH_FATIGUED
-REASON_ROAS_BELOW_BREAKEVEN = Reason.ROAS_BELOW_BREAKEVEN
 REASON_UNKNOWN_KIND = Reason.UNKNOWN_KIND
 REASON_UNSAFE_SUGGESTED_ACTION = Reason.UNSAFE_SUGGESTED_ACTION
 
@@ -172,37 +169,68 @@ def test_triage_thresholds_are_per_customer():
     assert triage_recommendation(rec(confidence=0.8), tuned).reason == REASON_MODERATE_CONFIDENCE
 
 
+# The fatigue cross-check (issue 15): a refresh adds creative and pauses nothing, so it goes ahead unless the
+# subject's ads stopped running; a healthy ROAS is never a veto. Fatigue = CPA rising while impressions hold.
 @pytest.mark.parametrize(
-    ("rows", "expected"),
+    ("current", "previous", "expected"),
     [
-        pytest.param([], (ACTION_PROCEED, REASON_NO_PAID_DATA), id="no-paid-data"),
-        pytest.param([ad(spend=80.0)], (ACTION_PROCEED, REASON_NO_CONVERSIONS), id="no-conversions"),
+        pytest.param([], [], (ACTION_PROCEED, Reason.NO_PAID_DATA), id="no-paid-data-refresh"),
         pytest.param(
-            [ad(spend=80.0, conversions=4, roas=0.99)],
-            (ACTION_PROCEED, REASON_ROAS_BELOW_BREAKEVEN),
-            id="roas-0.99",
+            [ad(spend=80.0, conversions=2, roas=2.5, impressions=9000)],
+            [ad(spend=80.0, conversions=4, roas=3.0, impressions=10000)],
+            (ACTION_PROCEED, Reason.FATIGUE_CONFIRMED),
+            id="cpa-rising-with-roas-above-1-refresh",
         ),
         pytest.param(
-            [ad(spend=80.0, conversions=4, roas=1.0)],
-            (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE),
-            id="roas-1.0",
+            [],
+            [ad(spend=80.0, conversions=4, roas=3.0)],
+            (ACTION_SKIP, Reason.ADS_NOT_RUNNING),
+            id="ads-stopped-skip",
         ),
         pytest.param(
-            [ad(spend=80.0, conversions=4, roas=3.0)], (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE), id="roas-3"
-        ),
-        pytest.param(
+            [ad(spend=0.0, impressions=0)],
             [ad(spend=80.0, conversions=4)],
-            (ACTION_SKIP, REASON_ADS_METRICS_DISAGREE),
-            id="converting-no-roas",
+            (ACTION_SKIP, Reason.ADS_NOT_RUNNING),
+            id="ads-deliver-nothing-now-skip",
         ),
         pytest.param(
-            [ad("a", 900.0, 4, roas=0.5), ad("b", 100.0, 1, roas=4.0)],
-            (ACTION_PROCEED, REASON_ROAS_BELOW_BREAKEVEN),
-            id="roas-weighted-by-spend",
+            [ad(spend=80.0, conversions=4, roas=3.0)],
+            [ad(spend=80.0, conversions=4, roas=3.0)],
+            (ACTION_PROCEED, Reason.ADS_RUNNING),
+            id="healthy-roas-still-running-refresh",
+        ),
+        pytest.param(
+            [ad(spend=80.0, conversions=2, impressions=3000)],
+            [ad(spend=80.0, conversions=4, impressions=10000)],
+            (ACTION_PROCEED, Reason.ADS_RUNNING),
+            id="cpa-rising-but-impressions-fell-is-not-fatigue",
+        ),
+        pytest.param(
+            [ad(spend=80.0, impressions=9000)],
+            [ad(spend=80.0, conversions=4, impressions=10000)],
+            (ACTION_PROCEED, Reason.FATIGUE_CONFIRMED),
+            id="conversions-dried-up-is-rising-cpa",
+        ),
+        pytest.param(
+            [ad(spend=80.0, conversions=4, roas=3.0)],
+            [],
+            (ACTION_PROCEED, Reason.ADS_RUNNING),
+            id="new-ads-running",
         ),
     ],
 )
-def test_cross_check_refresh(rows, expected):
-    check = cross_check_refresh(rows)
+def test_cross_check_refresh(current, previous, expected):
+    check = cross_check_refresh(current, previous)
     assert (check.action, check.reason) == expected
-    assert check.ads == len(rows)
+    assert (check.ads, check.previous_ads) == (len(current), len(previous))
+
+
+def test_cross_check_records_the_fatigue_signal():
+    check = cross_check_refresh(
+        [ad("a", 900.0, 4, roas=0.5, impressions=9500), ad("b", 100.0, 1, roas=4.0, impressions=500)],
+        [ad("a", 900.0, 9, impressions=10000)],
+    )
+    assert check.roas == pytest.approx(0.85)  # spend-weighted: context, never a veto
+    assert (check.cpa, check.previous_cpa) == (pytest.approx(200.0), pytest.approx(100.0))
+    assert (check.impressions, check.previous_impressions) == (10000, 10000)
+    assert (check.cpa_rising, check.impressions_hold) == (True, True)

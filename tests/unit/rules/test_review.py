@@ -12,6 +12,7 @@ from agent.rules.review import (
     CREATIVE_TOTAL,
     ReviewInputs,
     decide_review,
+    settled_window,
     weekly_review,
 )
 
@@ -122,3 +123,22 @@ def test_the_review_is_one_summary_about_the_customer():
         "summary",
     )
     assert decided.effect is None
+
+
+# Settled windows (issue 15): conversions arrive late, so the review judges a window that ended a while ago.
+@pytest.mark.parametrize(
+    ("settle_hours", "until"),
+    [
+        pytest.param(72, NOW - timedelta(hours=72), id="72h"),
+        pytest.param(0, NOW, id="no-settle-delay"),
+    ],
+)
+def test_the_review_judges_a_settled_window_and_records_it(settle_hours, until):
+    window = settled_window(NOW, days=7, settle_hours=settle_hours)
+    assert window == (until - timedelta(days=7), until)
+    decided = decide_review(ReviewInputs("prj_1", tuple(ADS), (), window, settle_hours=settle_hours))
+    assert isinstance(decided.evidence, WeeklyReview)
+    assert (decided.evidence.window_until, decided.evidence.settle_delay_hours) == (
+        until.isoformat(),
+        settle_hours,
+    )

@@ -21,6 +21,11 @@ DEFAULTS = {
     "commission_cooldown_days": 7,
     "recommendation_act_confidence": 0.7,
     "recommendation_surface_confidence": 0.5,
+    "clones_underperform_after": 2,
+    "outcome_min_views": 50,
+    "outcome_win_multiple": 1.0,
+    "hit_rate_window": 10,
+    "min_hit_rate": 0.3,
 }
 
 
@@ -79,7 +84,7 @@ def test_rule_version_names_the_ruleset_and_a_digest():
 
 def test_rule_version_of_the_defaults_is_pinned():
     # Changing the canonical form silently would orphan every recorded decision's version.
-    assert rule_version(Thresholds()) == "ptl-v1+8f455184"
+    assert rule_version(Thresholds()) == "ptl-v1+1f94bb1d"
 
 
 @pytest.mark.parametrize("name", [field.name for field in dataclasses.fields(Thresholds)])
