@@ -6,6 +6,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from agent.domain.edges import REVIEW_FINAL as REVIEW_FINAL
+from agent.domain.edges import EventType as EventType
+from agent.domain.edges import InboxOutcome as InboxOutcome
+from agent.domain.edges import NotificationStatus as NotificationStatus
+from agent.domain.edges import NotifyEvent as NotifyEvent
+from agent.domain.edges import ReviewStatus as ReviewStatus
+
 
 class LoopName(StrEnum):
     PUBLISH_TO_LEARN = "publish_to_learn"
@@ -278,78 +285,6 @@ REJECTED_WORK_REASON = {
     WorkKind.CLONE: Reason.CLONE_REJECTED,
     WorkKind.COMMISSION: Reason.COMMISSION_REJECTED,
 }
-
-
-# ---- webhook ingestion (issue 11) ------------------------------------------------------------------
-
-
-class ReviewStatus(StrEnum):
-    """A Layers container's `approvalStatus` (contract §9.1), independent of its generation status."""
-
-    NOT_REQUIRED = "not_required"
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-# A reviewed container stays reviewed (approved -> rejected is unsupported, a rejection is permanent), so a
-# stale read or a late event never takes a clone back to `pending`.
-REVIEW_FINAL = frozenset({ReviewStatus.APPROVED, ReviewStatus.REJECTED})
-
-
-class EventType(StrEnum):
-    """The webhook event catalog (contract §23.1): the only names an endpoint can subscribe to."""
-
-    JOB_COMPLETED = "job.completed"
-    JOB_FAILED = "job.failed"
-    JOB_CANCELED = "job.canceled"
-    CONTENT_GENERATED = "content.generated"
-    CONTENT_APPROVED = "content.approved"
-    CONTENT_REJECTED = "content.rejected"
-    POST_SCHEDULED = "post.scheduled"
-    POST_PUBLISHED = "post.published"
-    POST_FAILED = "post.failed"
-    POST_CANCELED = "post.canceled"
-    SOCIAL_ACCOUNT_CONNECTED = "social_account.connected"
-    SOCIAL_ACCOUNT_NEEDS_REAUTH = "social_account.needs_reauth"
-    SOCIAL_ACCOUNT_REVOKED = "social_account.revoked"
-    LEASE_REQUEST_ASSIGNED = "lease_request.assigned"
-    LEASE_REQUEST_REJECTED = "lease_request.rejected"
-    TEST_PING = "test.ping"
-
-
-class InboxOutcome(StrEnum):
-    """What processing did with a stored webhook event (`webhook_events.outcome`)."""
-
-    HANDLED = "handled"  # its handler recorded what it says
-    ALREADY_DONE = "already_done"  # what it says was already recorded (a replay, or the poller was first)
-    NOT_OURS = "not_ours"  # a job or container the agent does not follow
-    NO_HANDLER = "no_handler"  # a catalog type nothing handles yet: kept for later issues
-    UNKNOWN_TYPE = "unknown_type"  # not in the catalog: stored and acknowledged, never acted on
-    FAILED = "failed"  # its handler kept failing; the poller remains the backstop
-
-
-# ---- notifications (issue 14) ----------------------------------------------------------------------
-
-
-class NotifyEvent(StrEnum):
-    """What the agent tells people about (`notifications.event`); routes pick channels by these names."""
-
-    PROPOSAL_WAITING = "proposal_waiting"  # a proposal waits for consent
-    SPEND_WITHOUT_CONVERSIONS = "spend_without_conversions"  # an ad spent without converting
-    RUN_FAILED = "run_failed"  # a run stopped on a permanent failure
-    ATTEMPTS_EXHAUSTED = "attempts_exhausted"  # a run failed too many times and was given up
-    HEALTH_SIGNAL = "health_signal"  # a health signal crossed its threshold
-    HEALTH_CLEARED = "health_cleared"  # an open health signal cleared
-    JOB_FAILURE_SPIKE = "job_failure_spike"  # the job_failures signal opened: a spike of failed jobs
-
-
-class NotificationStatus(StrEnum):
-    """Where one notification row (one event for one channel) stands."""
-
-    PENDING = "pending"  # not sent yet (or sent and not marked: the only window for a repeat)
-    SENT = "sent"  # marked sent: never sent again
-    GIVEN_UP = "given_up"  # the channel kept failing (or is no longer configured)
 
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:

@@ -15,28 +15,26 @@ Steps, each on its own rows and in its own short transactions, so one bad row ne
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from agent.crashpoints import CrashPoint, crashpoint
-from agent.domain.decisions import ConsentRequest, Decided, FollowUp, NewDecision, Subject
-from agent.domain.evidence import ConsentStep, ContentReview, Evidence, Failure
-from agent.domain.learn_evidence import PublicationStep
+from agent.domain.decisions import ConsentRequest
+from agent.domain.evidence import ContentReview, Evidence
 from agent.domain.publishing import PostState, PostStatus, Publication, PublicationStatus, Reservation
-from agent.domain.vocabulary import Action, ApprovalStatus, LoopName, Reason, ReviewStatus, SubjectType
+from agent.domain.vocabulary import Action, ApprovalStatus, Reason, ReviewStatus
 from agent.layers import errors
 from agent.layers.publishing import ScheduleTarget
 from agent.logging import get_logger
+from agent.loops import publication_records as records
 from agent.loops import publish_readers, scheduled_posts
 from agent.loops.failures import TRANSIENT
-from agent.loops.ports import Deps, Store
+from agent.loops.ports import Deps
 from agent.rules.policy import restraint_for
 from agent.rules.publishing import (
     PUBLISH_MODE,
     Answer,
     accepted,
-    iso,
     on_approved,
     plan_schedule,
     posting_slot,
@@ -46,27 +44,33 @@ from agent.rules.publishing import (
 
 log = get_logger(__name__)
 
-BATCH = 50  # rows of each step per tick
+BATCH = 50  # rows claimed per round
+ROUNDS = 3  # review -> consent -> schedule can happen within one tick
 APPROVED = frozenset({ReviewStatus.APPROVED, ReviewStatus.NOT_REQUIRED})
 DECIDED = frozenset({*APPROVED, ReviewStatus.REJECTED})
 
 
 def tick(deps: Deps) -> int:
-    """One round of every step; returns how many rows it handled."""
-    with deps.store() as store:
-        store.track_publications(
-            now=deps.now(), limit=BATCH, check_after_s=deps.settings.approval_check_interval_s
-        )
-    handled, lease_s = 0, deps.settings.publish_lease_s
-    for status, step in STEPS:
+    """Track new clones and claim the rows due (one transaction), then take each row's step; a row whose
+    step made it due again at once (approved, so ready to schedule) goes on in the next round."""
+    settings, handled = deps.settings, 0
+    for round_ in range(ROUNDS):
         with deps.store() as store:
-            due = store.due_publications(status=status, now=deps.now(), limit=BATCH, lease_s=lease_s)
+            if round_ == 0:
+                store.track_publications(
+                    now=deps.now(), limit=BATCH, check_after_s=settings.approval_check_interval_s
+                )
+            due = store.due_publications(
+                statuses=tuple(STEPS), now=deps.now(), limit=BATCH, lease_s=settings.publish_lease_s
+            )
         for pub in due:
             try:
-                step(deps, pub)
+                STEPS[pub.status](deps, pub)
             except TRANSIENT as exc:
                 log.warning("publication_deferred", publication_id=pub.id, error=type(exc).__name__)
-            handled += 1
+        handled += len(due)
+        if not due:
+            break
     return handled + scheduled_posts.poll_due(deps, limit=BATCH)
 
 
@@ -78,7 +82,7 @@ def review(deps: Deps, pub: Publication) -> None:
     now = deps.now()
     waiting = pub.status is PublicationStatus.AWAITING_REVIEW
     if waiting and review_expired(pub.created_at, now):
-        _end(deps, pub, PublicationStatus.EXPIRED, Action.OBSERVE, Reason.REVIEW_EXPIRED, "expired")
+        records.end(deps, pub, PublicationStatus.EXPIRED, Action.OBSERVE, Reason.REVIEW_EXPIRED, "expired")
         return
     if waiting and pub.attempts == 0 and pub.approval_status in DECIDED:
         reviewed(deps, pub, pub.approval_status, by="event")  # a webhook (or the job's end) told it
@@ -86,7 +90,7 @@ def review(deps: Deps, pub: Publication) -> None:
     try:
         status = deps.client.get_content(pub.container_id).approval_status
     except errors.NotFound as exc:
-        _gone(deps, pub, exc)
+        records.gone(deps, pub, exc)
         return
     except TRANSIENT:
         _recheck(deps, pub)
@@ -114,7 +118,7 @@ def _approved(deps: Deps, pub: Publication, approval_status: str, *, by: str) ->
             return
         customer = store.get_customer(customer_id=pub.customer_id)
         if approval_status == ReviewStatus.APPROVED:
-            _record_review(store, locked, ReviewStatus.APPROVED, by=by, note=None)
+            records.record_review(store, locked, ReviewStatus.APPROVED, by=by, note=None)
         slot = posting_slot(now, customer.timezone, customer.posting_at or settings.default_posting_at)
         proposal = on_approved(locked, auto_schedule=customer.auto_schedule, slot=slot)
         if proposal is None:
@@ -125,7 +129,7 @@ def _approved(deps: Deps, pub: Publication, approval_status: str, *, by: str) ->
                 approval_status=approval_status,
             )
             return
-        decision_id = _record(store, locked, proposal, parent=locked.clone_decision_id)
+        decision_id = records.record(store, locked, proposal, parent=locked.clone_decision_id)
         if isinstance(proposal.effect, ConsentRequest):
             store.propose(
                 decision_id=decision_id, request=proposal.effect, recommendation_row_id=None, now=now
@@ -145,37 +149,16 @@ def _rejected(deps: Deps, pub: Publication, *, by: str, note: str | None) -> Non
         locked = store.lock_publication(publication_id=pub.id, status=pub.status)
         if locked is None:
             return
-        _record_review(store, locked, ReviewStatus.REJECTED, by=by, note=note)
+        records.record_review(store, locked, ReviewStatus.REJECTED, by=by, note=note)
         store.move_publication(
             publication_id=pub.id,
             status=PublicationStatus.REJECTED,
             now=deps.now(),
             approval_status=ReviewStatus.REJECTED,
         )
-        _settle_proposal(
+        records.settle_proposal(
             store, locked, ApprovalStatus.FAILED, {"error": "the container was rejected"}, deps.now()
         )
-
-
-def _record_review(store: Store, pub: Publication, status: str, *, by: str, note: str | None) -> None:
-    """The customer's review, once per container whichever path saw it first (the webhook or a read)."""
-    if pub.container_id == pub.clone_container_id:
-        store.set_clone_approval(clone_id=pub.clone_id, approval_status=status)
-    if pub.clone_decision_id is None:
-        return
-    approved = status == ReviewStatus.APPROVED
-    store.record_follow_up(
-        FollowUp(
-            parent_id=pub.clone_decision_id,
-            action=Action.APPROVE if approved else Action.REJECT,
-            reason=Reason.CONTENT_APPROVED if approved else Reason.CONTENT_REJECTED,
-            evidence=ContentReview(
-                container_id=pub.container_id, approval_status=status, event_id=f"({by})", reason=note
-            ),
-            actor="layers",
-            dedupe_key=f"content-review:{pub.container_id}",
-        )
-    )
 
 
 def _recheck(deps: Deps, pub: Publication, *, approval_status: str | None = None) -> None:
@@ -230,7 +213,7 @@ def schedule(deps: Deps, pub: Publication) -> None:
             slot=posting_slot(now, customer.timezone, customer.posting_at or settings.default_posting_at),
             consented_by=(found[1] if found is not None else None) or "policy: auto-schedule",
         )
-        decision_id = _record(
+        decision_id = records.record(
             store, locked, plan.decided, parent=locked.proposal_id or locked.clone_decision_id
         )
         if plan.scheduled_for is None:  # held: no account, or a restraint; tried again later
@@ -290,8 +273,10 @@ def _answered(
         locked = store.lock_publication(publication_id=order.id, status=order.status)
         if locked is None:
             return  # another tick recorded this answer first
-        step = _evidence(locked, targets=locked.targets, **details)
-        _follow(store, locked, answer.action, answer.reason, step, f"{answer.reason}:{locked.attempts}")
+        step = records.evidence(locked, targets=locked.targets, **details)
+        records.follow(
+            store, locked, answer.action, answer.reason, step, f"{answer.reason}:{locked.attempts}"
+        )
         if answer.status is PublicationStatus.SCHEDULED:
             first = min((p.scheduled_for for p in posts if p.scheduled_for), default=now)
             store.follow_posts(publication_id=locked.id, posts=posts, now=now, first_poll_at=max(first, now))
@@ -303,7 +288,7 @@ def _answered(
             next_check_at=later if answer.status is PublicationStatus.BLOCKED else now,
         )
         if answer.status is not PublicationStatus.READY:  # sent: the consented schedule was executed
-            _settle_proposal(store, locked, ApprovalStatus.EXECUTED, dict(details), now)
+            records.settle_proposal(store, locked, ApprovalStatus.EXECUTED, dict(details), now)
 
 
 def _refused(deps: Deps, order: Publication, exc: errors.LayersError) -> None:
@@ -318,13 +303,15 @@ def _refused(deps: Deps, order: Publication, exc: errors.LayersError) -> None:
         locked = store.lock_publication(publication_id=order.id, status=PublicationStatus.SCHEDULING)
         if locked is None:
             return
-        evidence: Evidence = _evidence(locked, code=exc.code, message=str(exc), request_id=exc.request_id)
+        evidence: Evidence = records.evidence(
+            locked, code=exc.code, message=str(exc), request_id=exc.request_id
+        )
         if answer.status is PublicationStatus.REJECTED:
             evidence = ContentReview(
                 locked.container_id, ReviewStatus.REJECTED, "(schedule answer)", reason=str(exc)
             )
-            _record_review(store, locked, ReviewStatus.REJECTED, by="schedule answer", note=str(exc))
-        _follow(store, locked, answer.action, answer.reason, evidence, f"refused:{locked.attempts}")
+            records.record_review(store, locked, ReviewStatus.REJECTED, by="schedule answer", note=str(exc))
+        records.follow(store, locked, answer.action, answer.reason, evidence, f"refused:{locked.attempts}")
         retry = answer.status is PublicationStatus.READY
         store.move_publication(
             publication_id=locked.id,
@@ -334,7 +321,9 @@ def _refused(deps: Deps, order: Publication, exc: errors.LayersError) -> None:
             approval_status=ReviewStatus.REJECTED if answer.status is PublicationStatus.REJECTED else None,
         )
         if answer.status in (PublicationStatus.FAILED, PublicationStatus.REJECTED):
-            _settle_proposal(store, locked, ApprovalStatus.FAILED, {"error": str(exc), "code": exc.code}, now)
+            records.settle_proposal(
+                store, locked, ApprovalStatus.FAILED, {"error": str(exc), "code": exc.code}, now
+            )
 
 
 def _promoted(deps: Deps, pub: Publication) -> None:
@@ -350,100 +339,12 @@ def _promoted(deps: Deps, pub: Publication) -> None:
     _answered(deps, pub, answer, posts, {"scheduled_post_ids": ids})
 
 
-# ---- recording -------------------------------------------------------------------------------------
+# ---- the steps ---------------------------------------------------------------------------------------
 
-STEPS: tuple[tuple[PublicationStatus, Callable[[Deps, Publication], None]], ...] = (
-    (PublicationStatus.AWAITING_REVIEW, review),
-    (PublicationStatus.BLOCKED, review),
-    (PublicationStatus.PENDING_SCHEDULE, consent),
-    (PublicationStatus.READY, schedule),
-    (PublicationStatus.SCHEDULING, send),  # sent before, left unanswered (a crash, a busy Layers)
-)
-
-
-def _record(store: Store, pub: Publication, decided: Decided, *, parent: int | None) -> int:
-    """A decision of the publish/learn cycle: not part of a run, linked into the clone's lineage."""
-    return store.record_decision(
-        NewDecision(
-            customer_id=pub.customer_id,
-            loop=LoopName.PUBLISH_TO_LEARN,
-            action=decided.action,
-            reason=decided.reason,
-            subject=decided.subject,
-            evidence=decided.evidence,
-            parent_id=parent,
-            dedupe_key=decided.key,
-        )
-    )
-
-
-def _evidence(pub: Publication, **fields: Any) -> PublicationStep:
-    base = PublicationStep(
-        container_id=pub.container_id,
-        clone_container_id=pub.clone_container_id,
-        source_post_id=pub.source_post_id,
-        approval_status=pub.approval_status,
-        scheduled_for=iso(pub.scheduled_for) if pub.scheduled_for else None,
-    )
-    return replace(base, **fields)
-
-
-def _follow(
-    store: Store, pub: Publication, action: Action, reason: Reason, evidence: Evidence, key: str
-) -> int:
-    """A later fact about the publication, under its schedule decision (else its proposal, else its clone)."""
-    decided = Decided(
-        action=action,
-        reason=reason,
-        subject=Subject(SubjectType.CONTAINER, pub.container_id),
-        evidence=evidence,
-        key=f"publication:{pub.id}:{key}",
-    )
-    parent = pub.schedule_decision_id or pub.proposal_id or pub.clone_decision_id
-    return _record(store, pub, decided, parent=parent)
-
-
-def _end(
-    deps: Deps, pub: Publication, status: PublicationStatus, action: Action, reason: Reason, key: str
-) -> None:
-    with deps.store() as store:
-        locked = store.lock_publication(publication_id=pub.id, status=pub.status)
-        if locked is None:
-            return
-        _follow(store, locked, action, reason, _evidence(locked), key)
-        store.move_publication(publication_id=pub.id, status=status, now=deps.now())
-
-
-def _gone(deps: Deps, pub: Publication, exc: errors.LayersError) -> None:
-    """Layers no longer knows the container: the publication ends, and says why."""
-    with deps.store() as store:
-        locked = store.lock_publication(publication_id=pub.id, status=pub.status)
-        if locked is None:
-            return
-        failure = Failure(message=str(exc), code=exc.code, status=exc.status, request_id=exc.request_id)
-        _follow(store, locked, Action.ERROR, Reason.LAYERS_NOT_FOUND, failure, "gone")
-        store.move_publication(publication_id=pub.id, status=PublicationStatus.FAILED, now=deps.now())
-
-
-def _settle_proposal(
-    store: Store, pub: Publication, status: ApprovalStatus, result: dict[str, Any], now: datetime
-) -> None:
-    """A consented schedule was carried out (or could not be): the consent gate's row says so, once."""
-    if pub.proposal_id is None:
-        return
-    approval = store.lock_approval(decision_id=pub.proposal_id)
-    if approval is None or approval.status is not ApprovalStatus.APPROVED:
-        return
-    store.settle_approval(decision_id=pub.proposal_id, status=status, now=now, result=result)
-    executed = status is ApprovalStatus.EXECUTED
-    action = Action.EXECUTE if executed else Action.ERROR
-    store.record_follow_up(
-        FollowUp(
-            parent_id=pub.proposal_id,
-            action=action,
-            reason=Reason.EXECUTED_AFTER_APPROVAL if executed else Reason.EXECUTION_FAILED,
-            evidence=ConsentStep(method=approval.method, path=approval.path, kind=approval.kind),
-            actor="agent",
-            dedupe_key=f"approval:{pub.proposal_id}:{action}",
-        )
-    )
+STEPS: dict[PublicationStatus, Callable[[Deps, Publication], None]] = {
+    PublicationStatus.AWAITING_REVIEW: review,
+    PublicationStatus.BLOCKED: review,
+    PublicationStatus.PENDING_SCHEDULE: consent,
+    PublicationStatus.READY: schedule,
+    PublicationStatus.SCHEDULING: send,  # sent before, left unanswered (a crash, a busy Layers)
+}

@@ -115,7 +115,8 @@ def test_a_review_names_the_lost_clones_a_stricter_bar_would_have_removed():
     learned = Learned(verdicts=(OutcomeSeen(7, "cnt_7", "pp_mid", LOST, "2026-11-01"),))
     days = [day(date(2026, 11, 1), [("pp_mid", 900, 0.05)])]
     review = threshold_review(learned, days, Thresholds(hit_rate_window=1), "prj_1")
-    assert review is not None and isinstance(review.evidence, ThresholdReview)
+    assert review is not None
+    assert isinstance(review.evidence, ThresholdReview)
     stricter = next(c for c in review.evidence.candidates if "breakout_multiple" in c.changes)
     assert (stricter.clones_removed, stricter.removed_lost) == (1, 1)  # 0.05 is not above 2.5 x 0.02
 
