@@ -15,15 +15,13 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 from agent.config import Settings
-from agent.layers.routes import EndpointClass
 from agent.logging import get_logger
-from agent.rules.capacity import Capacity, assess
+from agent.rules.capacity import MEASURED_DAYS, Capacity, assess
 from agent.store import calls, customers
 from agent.store.db import Database
 
 log = get_logger(__name__)
 
-LOOKBACK_DAYS = 7  # a week of runs, so the weekly review weighs in once
 METRICS_TTL_S = 300.0  # capacity moves slowly: a scrape reuses figures this recent
 
 
@@ -35,23 +33,14 @@ class Measured:
     rate_limited_share: float | None  # 429 answers among the measured calls
 
 
-def tier_rates(settings: Settings) -> dict[str, int]:
-    """The quota per minute of each endpoint class, as configured (`RATE_*_PER_MIN`)."""
-    return {
-        EndpointClass.READ_LIGHT.value: settings.rate_read_per_min,
-        EndpointClass.WRITE_LIGHT.value: settings.rate_write_per_min,
-        EndpointClass.LONG_RUNNING.value: settings.rate_long_running_per_min,
-    }
-
-
-def measure(db: Database, settings: Settings, now: datetime, *, days: int = LOOKBACK_DAYS) -> Measured:
+def measure(db: Database, settings: Settings, now: datetime, *, days: int = MEASURED_DAYS) -> Measured:
     since = now.astimezone(UTC).date() - timedelta(days=days)
     with db.session() as session:
         costs = calls.loop_costs(session, since=since)
         groups = customers.schedule_groups(session)
         share = calls.rate_limited_share(session, since=since)
     capacity = assess(
-        rates=tier_rates(settings),
+        rates=settings.tier_rates(),
         costs=costs,
         groups=groups,
         now=now,

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     publish_tick_s: float = Field(60.0, gt=0)  # beat: approvals, schedules, scheduled posts
     verdict_tick_s: float = Field(3600.0, gt=0)  # beat: clone verdicts
     approval_check_interval_s: int = Field(900, ge=1)  # backstop read of a container awaiting review
-    publish_lease_s: float = Field(60.0, gt=0)  # a tick's claim on a row; an unanswered schedule's resend wait
+    # a tick's claim on a row; an unanswered schedule's resend wait
+    publish_lease_s: float = Field(60.0, gt=0)
 
     # Jobs and polling (docs: start 2 s, x1.3, cap 10 s)
     job_timeout_s: int = Field(600, gt=0)
@@ -283,6 +284,16 @@ class Settings(BaseSettings):
     def notify_channels(self) -> dict[str, SecretStr]:
         """The named Apprise URLs (each a secret) notifications go to; empty when NOTIFY_URLS is unset."""
         return parse_channels(self.notify_urls) if self.notify_urls is not None else {}
+
+    def tier_rates(self) -> dict[str, int]:
+        """The quota per minute of each endpoint class, as configured (`RATE_*_PER_MIN`)."""
+        from agent.layers.routes import EndpointClass  # the client package imports this module
+
+        return {
+            EndpointClass.READ_LIGHT.value: self.rate_read_per_min,
+            EndpointClass.WRITE_LIGHT.value: self.rate_write_per_min,
+            EndpointClass.LONG_RUNNING.value: self.rate_long_running_per_min,
+        }
 
     def notify_routing(self) -> tuple[Route, ...]:
         return build_routes(self.notify_channels(), self.notify_routes)

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from agent.capacity import LOOKBACK_DAYS, Measured, measure
+from agent.capacity import Measured, measure
 from agent.cli import context
 from agent.cli.exits import EXIT_FAILED, Temporary
 from agent.cli.output import DocumentFormat, Format, emit_document
-from agent.rules.capacity import ZoneFinish
+from agent.rules.capacity import MEASURED_DAYS, ZoneFinish
 
 COLUMNS = ("customers_per_day", "binding_class", "customers", "over_quota", "measured_since")
 
@@ -25,7 +25,7 @@ COLUMNS = ("customers_per_day", "binding_class", "customers", "over_quota", "mea
 def capacity(
     days: Annotated[
         int, typer.Option(min=1, max=90, help="Measure on the runs of the last N days")
-    ] = LOOKBACK_DAYS,
+    ] = MEASURED_DAYS,
     fmt: DocumentFormat = Format.TABLE,
 ) -> None:
     """Customers per day this key can serve, and today's finish per timezone; exit 1 when over the quota."""

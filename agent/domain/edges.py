@@ -69,6 +69,7 @@ class NotifyEvent(StrEnum):
     HEALTH_SIGNAL = "health_signal"  # a health signal crossed its threshold
     HEALTH_CLEARED = "health_cleared"  # an open health signal cleared
     JOB_FAILURE_SPIKE = "job_failure_spike"  # the job_failures signal opened: a spike of failed jobs
+    DAY_LATE = "day_late"  # at the quota's pace, a timezone's last run of today ends after its midnight
 
 
 class NotificationStatus(StrEnum):

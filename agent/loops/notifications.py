@@ -18,11 +18,15 @@ from agent.domain.notifications import NewNotification
 from agent.domain.records import CustomerRecord
 from agent.domain.vocabulary import Action, NotifyEvent, Reason
 from agent.loops.ports import Store
+from agent.rules.capacity import ZoneFinish
 from agent.rules.notify import (
     Route,
     decision_title,
     due_at,
     event_for,
+    late_day_body,
+    late_day_key,
+    late_day_title,
     routes_for,
     signal_body,
     signal_title,
@@ -94,6 +98,23 @@ def notify_signal(
         link=f"{settings.web_base_url}/health",
         customer_id=customer.id,
         signal_id=signal_id,
+    )
+
+
+def notify_late_day(store: Store, *, settings: Settings, zone: ZoneFinish, now: datetime) -> int:
+    """Queue the notice that a timezone's day will finish late: a fleet event (no customer), so it goes to
+    the channels whose route names no customers."""
+    routes = routes_for(NotifyEvent.DAY_LATE, (), settings.notify_routing())
+    return _queue(
+        store,
+        routes,
+        now,
+        event_key=late_day_key(zone),
+        event=NotifyEvent.DAY_LATE,
+        title=late_day_title(zone),
+        body=late_day_body(zone),
+        link=f"{settings.web_base_url}/health",
+        customer_id=None,
     )
 
 

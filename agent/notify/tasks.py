@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from agent.loops import health_watch, notify_delivery
+from agent.loops import capacity_watch, health_watch, notify_delivery
 from agent.notify.apprise_channels import AppriseChannels
 from agent.worker import runtime
 
@@ -18,5 +18,6 @@ def notify() -> int:
 
 @shared_task(name="agent.watch_health", acks_late=True)
 def watch_health() -> int:
-    """Open and clear the health signals, each with its notification."""
-    return health_watch.watch_health(runtime.services())
+    """Open and clear the health signals, each with its notification; tell a day that will finish late."""
+    services = runtime.services()
+    return health_watch.watch_health(services) + capacity_watch.warn_late_days(services)

@@ -30,6 +30,7 @@ from agent.domain.vocabulary import LoopName
 MINUTES_PER_DAY = 24 * 60
 DAILY = (LoopName.PUBLISH_TO_LEARN, LoopName.OPTIMIZATION)
 DAYS_PER_WEEK = 7
+MEASURED_DAYS = 7  # calls are measured on a week of runs, so the weekly review weighs in once
 
 
 @dataclass(frozen=True)

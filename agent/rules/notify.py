@@ -12,6 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from agent.domain.notifications import Message, OpenSignal, Outgoing
 from agent.domain.vocabulary import Action, NotifyEvent, Reason
+from agent.rules.capacity import ZoneFinish
 from agent.rules.health import SIGNAL_JOB_FAILURES, Signal
 
 PRODUCT = "growth agent"
@@ -24,6 +25,7 @@ EVENT_TITLES: dict[NotifyEvent, str] = {
     NotifyEvent.HEALTH_SIGNAL: "a health signal crossed its threshold",
     NotifyEvent.HEALTH_CLEARED: "a health signal cleared",
     NotifyEvent.JOB_FAILURE_SPIKE: "a spike of failed jobs",
+    NotifyEvent.DAY_LATE: "today's last run will finish late",
 }
 
 
@@ -118,6 +120,31 @@ def signal_body(event: NotifyEvent, customer: str, signal: str, detail: str) -> 
     if event is NotifyEvent.HEALTH_CLEARED:
         return f"The {signal} signal for {customer} is no longer crossed (it was: {detail})."
     return f"The {signal} signal for {customer} crossed its threshold: {detail}."
+
+
+def late_day_key(zone: ZoneFinish) -> str:
+    """One notice per timezone and day: the watch sees the same late day every tick, and tells it once."""
+    return f"day_late:{zone.timezone}:{zone.day_ends_at.astimezone(UTC):%Y-%m-%d}"
+
+
+def late_day_title(zone: ZoneFinish) -> str:
+    return f"{zone.timezone}: {EVENT_TITLES[NotifyEvent.DAY_LATE]}"
+
+
+def late_day_body(zone: ZoneFinish) -> str:
+    late_by = zone.finish_at - zone.day_ends_at
+    return (
+        f"At the quota's pace, the last run of today for the {zone.customers} customer(s) in {zone.timezone} "
+        f"should end at {zone.finish_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {_duration(late_by)} after "
+        f"their local midnight ({zone.day_ends_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC), when the next day's "
+        "runs are due. `agent capacity` shows the figures: raise the tier's quota, or spread the customers' "
+        "run times."
+    )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
 
 
 def message_for(channel: str, rows: Sequence[Outgoing]) -> Message:

@@ -24,11 +24,13 @@ from agent.domain.vocabulary import (
     WorkKind,
     WorkStatus,
 )
+from agent.rules.capacity import LoopCost, ScheduleGroup
 from agent.rules.health import CustomerHealth
 from agent.rules.optimization import PoolSnapshot
 from agent.rules.recommendations import RecommendationInput
 from agent.store import (
     approvals,
+    calls,
     clones,
     commissions,
     customers,
@@ -269,6 +271,12 @@ class SqlStore(PublishAndLearn):
 
     def health_inputs(self, *, now: datetime) -> list[CustomerHealth]:
         return reports.health_inputs(self.session, now=now)
+
+    def loop_costs(self, *, since: date) -> list[LoopCost]:
+        return calls.loop_costs(self.session, since=since)
+
+    def schedule_groups(self) -> list[ScheduleGroup]:
+        return customers.schedule_groups(self.session)
 
     def open_health_signals(self) -> list[OpenSignal]:
         return health_signals.open_signals(self.session)

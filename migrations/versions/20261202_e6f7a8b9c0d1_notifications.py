@@ -24,6 +24,7 @@ EVENTS = (
     "health_signal",
     "health_cleared",
     "job_failure_spike",
+    "day_late",
 )
 STATUSES = ("pending", "sent", "given_up")
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

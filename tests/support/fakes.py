@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,7 @@ from agent.layers.models import (
     TopPerformer,
     TopPerformersResponse,
 )
+from agent.rules.capacity import LoopCost, ScheduleGroup
 from agent.rules.health import CustomerHealth
 from agent.rules.optimization import PoolSnapshot
 from agent.rules.recommendations import RecommendationInput
@@ -149,6 +151,7 @@ class Memory:
     notifications: dict[int, _Notification] = field(default_factory=dict)  # issue 14
     signals: dict[int, _Signal] = field(default_factory=dict)
     health: list[CustomerHealth] = field(default_factory=list)
+    loop_costs: list[LoopCost] = field(default_factory=list)  # measured calls of recorded runs
     heartbeats: dict[str, datetime] = field(default_factory=dict)  # issue 13
     learn: LearnMemory = field(default_factory=LearnMemory)  # issue 15
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -689,6 +692,13 @@ class MemoryStore(PublishAndLearnMemory):
 
     def health_inputs(self, *, now: datetime) -> list[CustomerHealth]:
         return list(self.m.health)
+
+    def loop_costs(self, *, since: date) -> list[LoopCost]:
+        return list(self.m.loop_costs)
+
+    def schedule_groups(self) -> list[ScheduleGroup]:
+        groups = Counter((c.timezone, c.run_at) for c in self.m.customers.values() if c.enabled)
+        return [ScheduleGroup(tz, at, n) for (tz, at), n in sorted(groups.items())]
 
     def open_health_signals(self) -> list[OpenSignal]:
         return [row.signal for _, row in sorted(self.m.signals.items()) if row.cleared_at is None]
