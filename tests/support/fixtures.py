@@ -16,6 +16,7 @@ from agent.store.db import Database
 from tests.support.demo import START
 
 API_KEY = "lp_test_loops_SECRETsentinel"
+UNPACED = {"rate_read_per_min": 100_000, "rate_write_per_min": 100_000, "rate_long_running_per_min": 100_000}
 
 
 @pytest.fixture
@@ -45,7 +46,10 @@ def services(
     clock: ManualClock,
     settings_overrides: dict[str, object],
 ) -> Iterator[Services]:
-    """The agent's real services on the session database and the sandbox, the demo customers registered."""
+    """The agent's real services on the session database and the sandbox, the demo customers registered.
+
+    The agent's own limiter paces on the wall clock while the test drives the sandbox's clock, so it gets
+    rates no test reaches unless the test sets them (the quota tests do)."""
     settings = load_settings(
         _env_file=None,
         layers_base_url=sandbox[1],
@@ -53,7 +57,7 @@ def services(
         database_url=database_url,
         redis_url=None,
         http_deadline_s=10,
-        **settings_overrides,
+        **(UNPACED | settings_overrides),
     )
     client = LayersClient.from_settings(settings)
     built = Services(settings=settings, db=db, client=client, clock=clock)

@@ -11,7 +11,7 @@ from agent.rules.schedule import local_date
 from agent.sandbox import ManualClock
 from agent.services import Services
 from agent.store import customers, runs
-from agent.store.models import Base, Clone, Decision
+from agent.store.models import Base, Clone, Decision, Run
 
 
 def run_today(
@@ -45,6 +45,13 @@ def decisions_of(services: Services, name: str) -> list[Decision]:
 
 def by_subject(decisions: list[Decision]) -> dict[str | None, Decision]:
     return {d.subject_id: d for d in decisions}
+
+
+def runs_by_loop(services: Services) -> dict[str, int]:
+    """How many runs each loop has (a publish-to-learn run that ends hands off its day's optimization run)."""
+    with services.db.session() as session:
+        query = select(Run.loop, func.count()).group_by(Run.loop)
+        return {loop: n for loop, n in session.execute(query)}
 
 
 def count(services: Services, model: type[Base]) -> int:

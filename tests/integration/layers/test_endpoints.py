@@ -9,6 +9,7 @@ import pytest
 
 from agent.layers.models import JOB_COMPLETED, JOB_FAILED, JOB_RUNNING
 from agent.rules.actions import UnsafeSuggestedAction
+from agent.sandbox import DEMO_SCENARIO_PATH, load_scenario
 
 from .conftest import (
     ACME,
@@ -37,8 +38,9 @@ def test_whoami(client):
 
 def test_projects_list_every_page_and_filter(client):
     everything = list(client.iter_projects(limit=2))
-    assert len(everything) == 9
-    assert len({p.id for p in everything}) == 9
+    demo = load_scenario(DEMO_SCENARIO_PATH).projects
+    assert len(everything) == len(demo) == len({p.id for p in everything})
+    assert {p.id for p in everything} == {p.id for p in demo}
     first_page = client.list_projects(limit=2)
     assert len(first_page.items) == 2
     assert first_page.next_cursor is not None

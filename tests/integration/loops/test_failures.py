@@ -19,8 +19,9 @@ def decisions(services):
 
 
 def the_run(services):
+    """Today's publish-to-learn run (its end hands off the day's optimization run)."""
     with services.db.session() as session:
-        return session.scalars(select(Run)).one()
+        return session.scalars(select(Run).where(Run.loop == "publish_to_learn")).one()
 
 
 def test_a_malformed_ranking_is_recorded_and_the_run_fails_cleanly(services, sandbox):

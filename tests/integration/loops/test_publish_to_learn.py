@@ -10,9 +10,16 @@ from agent.domain.vocabulary import Reason
 from agent.rules.publish import evaluate_publish, replay_posts
 from agent.rules.thresholds import Thresholds
 from agent.store import customers
-from agent.store.models import Clone, Job, Run, RunInput
+from agent.store.models import Clone, Job, RunInput
 from tests.support.demo import ACME_BREAKOUT, ACME_EXCLUDED, LAUNDRY_BREAKOUT, QUIET_TOP
-from tests.support.running import by_subject, count, decisions_of, follow_jobs, new_clones, run_today
+from tests.support.running import (
+    by_subject,
+    decisions_of,
+    follow_jobs,
+    new_clones,
+    run_today,
+    runs_by_loop,
+)
 
 
 def test_a_customer_with_no_data_is_skipped_not_failed(services):
@@ -93,7 +100,7 @@ def test_running_the_same_day_again_changes_nothing(services, sandbox):
     again = run_today(services, "Acme Coffee")
     assert again.status == "not_claimed"
     assert [(d.id, d.action, d.reason) for d in decisions_of(services, "Acme Coffee")] == before
-    assert count(services, Run) == 1
+    assert runs_by_loop(services) == {"publish_to_learn": 1, "optimization": 1}  # and its hand-off, once
     assert new_clones(services) == 1
     assert sandbox[0].witness.count_applied("clone") == 1
 
@@ -111,7 +118,7 @@ def test_two_concurrent_runs_for_one_customer_end_as_one_run_and_one_clone(servi
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["not_claimed", "succeeded"]
-    assert count(services, Run) == 1
+    assert runs_by_loop(services) == {"publish_to_learn": 1, "optimization": 1}  # and its hand-off, once
     assert new_clones(services) == 1
     assert sandbox[0].witness.count_applied("clone") == 1
 

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from agent.sandbox import ManualClock, Sandbox
+from agent.sandbox import DEMO_SCENARIO_PATH, ManualClock, Sandbox, load_scenario
 from agent.sandbox.clock import system_clock
 
 from .conftest import ACME, ACME_BREAKOUT, clone
@@ -71,5 +71,9 @@ def test_from_demo_serves_the_bundled_customers(tls):
     sandbox = Sandbox.from_demo(clock=ManualClock(), job_duration_scale=0.5)
     with sandbox.serve() as server, httpx.Client(base_url=server.base_url, verify=tls) as http:
         state = http.get("/_sandbox/state").json()
-    assert len(state["projects"]) == 9
+    assert (
+        len(state["projects"])
+        == len(sandbox.scenario.projects)
+        == len(load_scenario(DEMO_SCENARIO_PATH).projects)
+    )
     assert sandbox.job_duration_scale == 0.5

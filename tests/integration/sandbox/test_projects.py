@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agent.sandbox import DEMO_SCENARIO_PATH, load_scenario
+
 from .conftest import ACME, BRIGHT
 
 NEW_PROJECT = {"name": "Juniper Jams", "timezone": "Europe/Berlin", "customerExternalId": "juniper"}
@@ -56,8 +58,9 @@ def test_list_paginates_newest_first_with_opaque_cursors(client):
         cursor = page["nextCursor"]
         if cursor is None:
             break
-    assert len(ids) == 9 == len(set(ids))
-    assert ids[0] == "prj_00000009-0000-4000-8000-000000000000"
+    demo = load_scenario(DEMO_SCENARIO_PATH).projects
+    assert len(ids) == len(demo) == len(set(ids))
+    assert ids[0] == max(p.id for p in demo)  # the newest: the last one the scenario declares
 
 
 def test_list_filters(client):
