@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from agent.sandbox import ManualClock, Scenario
     from agent.services import Services
 
-STEP = timedelta(hours=1)
+STEP = timedelta(hours=3)  # beat's ticks, coarse: reviews come within 30 min, posts at an evening slot
 JOB_STEP_S = 2
 JOB_STEPS = 30
 # Partner-tier pacing on the client (the sandbox does not limit: its windows would count on a clock that

@@ -29,7 +29,7 @@ def lines(found: Sequence[CloneLine], rates: Sequence[HitRate]) -> list[str]:
         verdict = clone.verdict or "no verdict yet"
         if clone.lift_vs_median is not None:
             verdict += f" ({clone.lift_vs_median:+.0%} vs the median at cloning)"
-        out.append(f"  clone {clone.container_id} {clone.status}, {created(clone)}: {verdict}")
+        out.append(f"  clone {clone.container_id} of {clone.cloned_on}, {clone.status}: {verdict}")
         out.extend(f"    {_publication(pub)}" for pub in clone.publications)
     for rate in rates:
         shown = f"{rate.rate:.0%}" if rate.rate is not None else "n/a"
@@ -40,10 +40,6 @@ def lines(found: Sequence[CloneLine], rates: Sequence[HitRate]) -> list[str]:
     return out
 
 
-def created(clone: CloneLine) -> str:
-    return f"{clone.created_at:%Y-%m-%d}"
-
-
 def rows(found: Sequence[CloneLine]) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """The lineage per (customer, source) for JSON and CSV."""
     by_source: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -51,6 +47,7 @@ def rows(found: Sequence[CloneLine]) -> dict[tuple[str, str], list[dict[str, Any
         by_source.setdefault((clone.customer, clone.source_post_id), []).append(
             {
                 "container_id": clone.container_id,
+                "cloned_on": clone.cloned_on,
                 "status": clone.status,
                 "approval_status": clone.approval_status,
                 "verdict": clone.verdict,

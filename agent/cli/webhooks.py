@@ -21,6 +21,7 @@ from agent.webhooks import registration
 app = typer.Typer(
     help="The webhook receiver (serves when no command is given), and its registration at Layers.",
     invoke_without_command=True,
+    add_completion=False,
 )
 
 

@@ -12,10 +12,12 @@ REDACTED = "[redacted]"
 API_KEY_SHAPE = re.compile(r"lp_(live|test)_[A-Za-z0-9]+_[A-Za-z0-9_-]+")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+(@)")
+WEBHOOK_SECRET_SHAPE = re.compile(r"whsec_[A-Za-z0-9_-]+")  # a Layers webhook signing secret (issue 11)
 
 
 def redact_text(text: str) -> str:
-    """Mask API keys, bearer tokens and URL passwords inside free text."""
+    """Mask API keys, bearer tokens, webhook signing secrets and URL passwords inside free text."""
     text = API_KEY_SHAPE.sub(f"lp_{REDACTED}", text)
     text = _BEARER.sub(rf"\1{REDACTED}", text)
+    text = WEBHOOK_SECRET_SHAPE.sub(f"whsec_{REDACTED}", text)
     return _URL_PASSWORD.sub(rf"\1{REDACTED}\2", text)

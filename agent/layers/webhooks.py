@@ -64,6 +64,15 @@ class JobEventData(LayersModel):
     kind: str | None = None
     result: dict[str, Any] | None = None
     error: JobError | None = None
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """How long Layers says the job ran, when the event carries both ends."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, (self.finished_at - self.started_at).total_seconds())
 
 
 class ContentReviewData(LayersModel):

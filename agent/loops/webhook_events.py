@@ -154,6 +154,7 @@ def job_ended(deps: Deps, event: InboxEvent) -> Verdict:
             error_code=error.code if error else None,
             error_message=error.message if error else None,
             approval_status=approval,
+            duration_s=data.duration_s,
         ),
     )
     log.info("job_finished", job_id=due.job_id, status=status, by="webhook")

@@ -4,14 +4,14 @@ and each customer's clone hit rate. Read-only; a few grouped queries for a whole
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agent.domain.vocabulary import CloneOrigin, Reason
 from agent.rules.learning import DECISIVE
-from agent.store.models import Clone, CloneOutcome, Customer, Publication, ScheduledPost
+from agent.store.models import Clone, CloneOutcome, Customer, Publication, Run, ScheduledPost
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class CloneLine:
     container_id: str
     status: str
     approval_status: str | None
-    created_at: datetime
+    cloned_on: date  # the local date of the run that made it
     publications: tuple[PublicationLine, ...]
     verdict: str | None
     lift_vs_median: float | None
@@ -53,9 +53,10 @@ class HitRate:
 def clones(session: Session, *, customer_id: int | None = None, source: str | None = None) -> list[CloneLine]:
     """The agent's clones (not the ones made before it), by customer, source and age."""
     query = (
-        select(Clone, Customer.name, CloneOutcome)
+        select(Clone, Customer.name, CloneOutcome, Run.local_date)
         .join(Customer, Customer.id == Clone.customer_id)
         .outerjoin(CloneOutcome, CloneOutcome.clone_id == Clone.id)
+        .outerjoin(Run, Run.id == Clone.run_id)
         .where(Clone.origin != CloneOrigin.PRIOR)
         .order_by(Customer.name, Clone.source_post_id, Clone.id)
     )
@@ -64,7 +65,7 @@ def clones(session: Session, *, customer_id: int | None = None, source: str | No
     if source is not None:
         query = query.where(Clone.source_post_id == source)
     rows = session.execute(query).all()
-    ids = [clone.id for clone, _, _ in rows]
+    ids = [clone.id for clone, _, _, _ in rows]
     publications: dict[int, list[PublicationLine]] = {}
     if ids:
         posts: dict[int, list[str]] = {}
@@ -95,12 +96,12 @@ def clones(session: Session, *, customer_id: int | None = None, source: str | No
             container_id=clone.container_id,
             status=clone.status,
             approval_status=clone.approval_status,
-            created_at=clone.created_at,
+            cloned_on=local or clone.created_at.date(),
             publications=tuple(publications.get(clone.id, ())),
             verdict=outcome.verdict if outcome is not None else None,
             lift_vs_median=outcome.lift_vs_median if outcome is not None else None,
         )
-        for clone, name, outcome in rows
+        for clone, name, outcome, local in rows
     ]
 
 

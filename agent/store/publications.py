@@ -102,12 +102,12 @@ def _record(row: Row, clone: Clone, project_id: str) -> Publication:
 
 
 def claim_due(
-    session: Session, *, status: PublicationStatus, now: datetime, limit: int, lease_s: float
+    session: Session, *, statuses: Sequence[PublicationStatus], now: datetime, limit: int, lease_s: float
 ) -> list[Publication]:
-    """The publications in `status` whose next look is due, leased to this tick (other ticks skip them)."""
+    """The publications in `statuses` whose next look is due, leased to this tick (other ticks skip them)."""
     found = session.execute(
         _query()
-        .where(Row.status == status, Row.next_check_at <= now)
+        .where(Row.status.in_(statuses), Row.next_check_at <= now)
         .order_by(Row.next_check_at, Row.id)
         .limit(limit)
         .with_for_update(of=Row, skip_locked=True)

@@ -39,9 +39,9 @@ class PublishAndLearn:
         return publications.track(self.session, now=now, limit=limit, check_after_s=check_after_s)
 
     def due_publications(
-        self, *, status: PublicationStatus, now: datetime, limit: int, lease_s: float
+        self, *, statuses: Sequence[PublicationStatus], now: datetime, limit: int, lease_s: float
     ) -> list[Publication]:
-        return publications.claim_due(self.session, status=status, now=now, limit=limit, lease_s=lease_s)
+        return publications.claim_due(self.session, statuses=statuses, now=now, limit=limit, lease_s=lease_s)
 
     def lock_publication(self, *, publication_id: int, status: PublicationStatus) -> Publication | None:
         return publications.lock(self.session, publication_id=publication_id, status=status)

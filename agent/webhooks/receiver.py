@@ -65,7 +65,7 @@ def create_app(receiver: Receiver) -> Starlette:
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    log.warning("webhook_refused", status=status, code=code)
+    log.warning("webhook_refused", status=status, code=code, reason=message)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
@@ -79,15 +79,16 @@ async def _receive(receiver: Receiver, request: Request) -> JSONResponse:
     now = receiver.clock()
     verdict = verify(body, request.headers.get("x-layers-signature"), receiver.secrets, now=now.timestamp())
     if verdict is not Verdict.VALID:
-        return _error(401, "BAD_SIGNATURE", f"X-Layers-Signature is {verdict}.")
+        return _error(401, "BAD_SIGNATURE", f"X-Layers-Signature refused: {verdict}.")
     try:
         event_id, event = _event(body, request.headers.get("x-layers-event-id"))
     except Malformed as exc:
         return _error(400, "MALFORMED", str(exc))
     try:
         row_id = await run_in_threadpool(_store, receiver.db, event_id, event, now)
-    except Exception:  # not kept, whatever the cause: the sender must try again
-        log.exception("webhook_not_stored", event_id=event_id)
+    except Exception as exc:  # not kept, whatever the cause: the sender must try again
+        # the class only: a database error's text would carry the body as its parameters
+        log.error("webhook_not_stored", event_id=event_id, error=type(exc).__name__)
         return _error(503, "UNAVAILABLE", "The event could not be stored; retry later.")
     log.info("webhook_received", event_id=event_id, type=event["type"], duplicate=row_id is None)
     hand_off = BackgroundTask(receiver.enqueue, row_id) if row_id is not None else None

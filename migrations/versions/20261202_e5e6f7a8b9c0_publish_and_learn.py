@@ -157,6 +157,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        role = _ops_role()
+        op.execute(f"REVOKE SELECT ON scheduled_posts, clone_outcomes FROM {role}")
+        op.execute(f"REVOKE SELECT ({PUBLICATION_COLUMNS}) ON publications FROM {role}")
     for table, rows in VOCABULARY.items():
         vocabulary = sa.table(table, sa.column("value", sa.String))
         op.execute(vocabulary.delete().where(vocabulary.c.value.in_(rows)))

@@ -130,13 +130,16 @@ class PublishAndLearnMemory:
         return created
 
     def due_publications(
-        self, *, status: PublicationStatus, now: datetime, limit: int, lease_s: float
+        self, *, statuses: Sequence[PublicationStatus], now: datetime, limit: int, lease_s: float
     ) -> list[Publication]:
-        due = [
-            pub
-            for pub in self._l.publications.values()
-            if pub.status is status and self._l.next_check[pub.id] <= now
-        ][:limit]
+        due = sorted(
+            (
+                pub
+                for pub in self._l.publications.values()
+                if pub.status in statuses and self._l.next_check[pub.id] <= now
+            ),
+            key=lambda pub: (self._l.next_check[pub.id], pub.id),
+        )[:limit]
         for pub in due:
             self._l.next_check[pub.id] = now + timedelta(seconds=lease_s)
         return [self._refresh(pub) for pub in due]

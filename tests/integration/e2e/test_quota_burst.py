@@ -173,8 +173,8 @@ def e2e_sandbox() -> Iterator[tuple[Sandbox, str]]:
         yield sandbox, server.base_url
 
 
-def start_burst(stack, **env: str) -> float:
-    """Every customer due now; two workers (4 threads each) and a beat. Returns the start time."""
+def start_burst(stack, *, threads: int = 4, **env: str) -> float:
+    """Every customer due now; two workers (`threads` each) and a beat. Returns the start time."""
     with stack.db.session() as session:
         session.execute(update(Customer).values(run_at=clock(0, 0)))
     elsewhere = (datetime.now(UTC) + timedelta(days=3)).strftime("%A").lower()
@@ -188,8 +188,10 @@ def start_burst(stack, **env: str) -> float:
     }
     stack.sandbox.clock.arm()
     started = time.monotonic()
-    stack.worker(**env)
-    stack.worker(**env)
+    for _ in range(2):
+        stack.start(
+            "worker", "--pool", "threads", "--concurrency", str(threads), "--no-metrics", name="worker", **env
+        )
     stack.beat(**env)
     return started
 
@@ -317,8 +319,9 @@ def test_control_the_same_burst_with_the_limiter_above_the_tier_is_refused(stack
     zero is the limiter's doing, not a burst too small to overflow)."""
     above = {name: str(rate * 20) for name, rate in FLEET.items()}
     # RETRY_AFTER_CAP_S=1: no thread sleeps out a Retry-After (SPEED times too long here), so the
-    # workers stop promptly.
-    start_burst(stack, RETRY_AFTER_CAP_S="1", **above)
+    # workers stop promptly. Sixteen threads a worker: every customer's run at once, the burst unpaced
+    # (runs now start their optimization the moment publish-to-learn ends, which spreads the day out).
+    start_burst(stack, threads=16, RETRY_AFTER_CAP_S="1", **above)
     wait_for(stack, lambda: answered(stack, 429), timeout=60, what="the sandbox to answer 429")
     time.sleep(1)
     print(

@@ -12,6 +12,7 @@ from agent.store.models import Decision
 from tests.support.cycle import (
     FAST,
     agent_clones,
+    customer_id,
     cycle_decisions,
     judge,
     play,
@@ -91,6 +92,8 @@ def test_a_rejected_clone_is_never_scheduled_and_keeps_its_cap_slot(services, sa
     assert sb.witness.count_applied("schedule", project_id=project(13)) == 0
     (clone,) = agent_clones(services, GRANITE)
     assert clone.slot == 1  # a rejected clone keeps counting toward its source's cap of 5
+    with services.store() as store:  # what the next day's cap check reads
+        assert store.clone_counts(customer_id=customer_id(services, GRANITE)) == {clone.source_post_id: 1}
     reviews = [d for d in decisions_of(services, GRANITE) if d.reason == "content_rejected"]
     assert len(reviews) == 2  # one per container, whether the webhook or the backstop read saw it
 

@@ -16,10 +16,10 @@ from psycopg import errors
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from agent.store.models import Approval, Base, Clone, Commission, Customer, Decision, Run
+from agent.store.models import Approval, Base, Clone, Commission, Customer, Decision, Publication, Run
 from tests.integration.ops.story import ACME_LATTE, HARBOR_UNBOXING
 
-KEYED = ("clones", "commissions", "approvals")
+KEYED = ("clones", "commissions", "approvals", "publications")  # publications: issue 15
 SECRET_COLUMNS = {"idempotency_key"}
 
 
@@ -102,7 +102,9 @@ def test_ops_reads_every_other_table_whole(ops, table: str):
     ops.execute(f"SELECT * FROM {table} LIMIT 0")  # noqa: S608 - names from the models
 
 
-@pytest.mark.parametrize("model", [Clone, Commission, Approval], ids=lambda model: model.__tablename__)
+@pytest.mark.parametrize(
+    "model", [Clone, Commission, Approval, Publication], ids=lambda model: model.__tablename__
+)
 def test_ops_reads_every_column_of_a_keyed_table_but_its_key(ops, model: type[Base]):
     """Granted column by column: a column added later and not granted would be missing here."""
     table = model.__table__

@@ -21,11 +21,12 @@ from agent.logging import configure_logging
 from agent.loops import webhook_events
 from agent.sandbox.webhooks import sign
 from agent.store import customers
+from agent.store.db import Database
 from agent.store.models import Clone, Job, WebhookEvent
 from agent.webhooks.receiver import MAX_BODY_BYTES
 from agent.webhooks.server import CeleryHandOff
 from tests.support import builders
-from tests.support.webhooks import SECRET, deliver, event, serve_receiver, signed_headers
+from tests.support.webhooks import SECRET, deliver, event, free_port, serve_receiver, signed_headers
 
 
 @pytest.fixture
@@ -189,7 +190,7 @@ def test_the_answer_is_2xx_and_the_event_kept_when_redis_is_down(db, services):
     try:
         with serve_receiver(db, hand_off) as url:
             for n in range(3):
-                assert deliver(url, event(f"evt_{n}", type="post.published")).status_code == 200
+                assert deliver(url, event(f"evt_{n}", type="content.generated")).status_code == 200
     finally:
         hand_off.close()
     assert [r.processed_at for r in rows(db)] == [None, None, None]
@@ -249,3 +250,15 @@ def test_concurrent_duplicate_deliveries_store_one_event_and_end_its_job_once(db
     assert count == 1
     assert (ended.status, ended.poll_attempts) == (JobStatus.COMPLETED, 1)
     assert clone.status == WorkStatus.COMPLETED
+
+
+def test_without_its_database_it_answers_503_so_layers_retries_and_is_unhealthy():
+    down = Database.from_url(f"postgresql+psycopg://agent:agent@127.0.0.1:{free_port()}/agent")
+    try:
+        with serve_receiver(down) as url:
+            response = deliver(url, event())
+            health = httpx.get(url.replace("/webhooks/layers", "/healthz"))
+    finally:
+        down.dispose()
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "UNAVAILABLE")
+    assert (health.status_code, health.json()) == (503, {"ok": False})

@@ -84,6 +84,14 @@ def test_job_completed_ends_the_job_once_through_the_pollers_path():
     assert "get_job" not in deps.client.calls
 
 
+def test_the_duration_layers_reports_is_the_jobs_duration():
+    deps = submitted_clone()
+    deps.client.finish_all()
+    event = job_event(deps, startedAt="2026-11-28T18:00:00Z", finishedAt="2026-11-28T18:01:30Z")
+    assert deliver(deps, event) is InboxOutcome.HANDLED
+    assert the_job(deps).duration_s == 90.0
+
+
 def test_job_failed_gives_the_slot_back_with_the_events_error():
     deps = submitted_clone()
     error = {"code": "SOURCE_UNAVAILABLE", "message": "The source post is gone."}
@@ -257,7 +265,7 @@ def test_a_handler_that_keeps_raising_is_retried_then_given_up(monkeypatch):
 def test_processing_one_row_leaves_the_others_to_the_sweep():
     deps = submitted_clone()
     first = deps.memory.receive("test.ping", {})
-    second = deps.memory.receive("post.published", {})
+    second = deps.memory.receive("content.generated", {})
     assert webhook_events.process(deps, row_id=second) == 1
     assert deps.memory.inbox[first].processed_at is None
     assert webhook_events.process(deps) == 1

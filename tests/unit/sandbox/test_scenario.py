@@ -28,12 +28,22 @@ def _error(data, source="s.yaml") -> str:
     return str(caught.value)
 
 
+README = Path(__file__).resolve().parents[3] / "README.md"
+
+
+def documented_demo_customers() -> list[tuple[int, str]]:
+    """The (number, customer) rows of README's "The demo scenario" table."""
+    section = README.read_text().split("### The demo scenario", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| ")]
+    return [(int(cells[1]), cells[2].strip()) for cells in rows if cells[1].strip().isdigit()]
+
+
 def test_demo_scenario_covers_the_documented_customers():
     scenario = load_scenario(DEMO_SCENARIO_PATH)
     names = [p.name for p in scenario.projects]
-    assert "Fresh Start Bakery" in names
-    assert "Acme Coffee" in names
-    assert len(names) == 9
+    # every project is in the README's table, in order (project k is row k), and the table has no other row
+    assert documented_demo_customers() == list(enumerate(names, start=1))
+    assert all(p.id.startswith(f"prj_{k:08d}-") for k, p in enumerate(scenario.projects, start=1))
     assert {p.stage for p in scenario.projects} == {"early", "growth", "mature"}
     assert all(p.requires_approval for p in scenario.projects)
     loop = next(p for p in scenario.projects if p.name == "Loop Laundry")
