@@ -9,12 +9,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from agent.domain.decisions import Decided, FollowUp, NewDecision, Subject
+from agent.config import Settings
+from agent.domain.decisions import ConsentRequest, Decided, FollowUp, NewDecision, Subject
 from agent.domain.evidence import ConsentStep, ContentReview, Evidence, Failure
 from agent.domain.learn_evidence import PublicationStep
 from agent.domain.publishing import Publication, PublicationStatus
+from agent.domain.records import CustomerRecord
 from agent.domain.vocabulary import Action, ApprovalStatus, LoopName, Reason, ReviewStatus, SubjectType
 from agent.layers import errors
+from agent.loops.notifications import notify_decision
 from agent.loops.ports import Deps, Store
 from agent.rules.publishing import iso
 
@@ -54,6 +57,32 @@ def record(store: Store, pub: Publication, decided: Decided, *, parent: int | No
             dedupe_key=decided.key,
         )
     )
+
+
+def propose(
+    store: Store,
+    pub: Publication,
+    proposal: Decided,
+    *,
+    customer: CustomerRecord,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """A schedule that needs consent: the decision, its row at the consent gate, and the notice that a
+    proposal waits (all in the caller's transaction, so none of them exists without the others)."""
+    decision_id = record(store, pub, proposal, parent=pub.clone_decision_id)
+    if isinstance(proposal.effect, ConsentRequest):
+        store.propose(decision_id=decision_id, request=proposal.effect, recommendation_row_id=None, now=now)
+    notify_decision(
+        store,
+        settings=settings,
+        customer=customer,
+        decision_id=decision_id,
+        action=proposal.action,
+        reason=proposal.reason,
+        now=now,
+    )
+    return decision_id
 
 
 def evidence(pub: Publication, **fields: Any) -> PublicationStep:

@@ -19,7 +19,6 @@ from datetime import timedelta
 from typing import Any
 
 from agent.crashpoints import CrashPoint, crashpoint
-from agent.domain.decisions import ConsentRequest
 from agent.domain.evidence import ContentReview, Evidence
 from agent.domain.publishing import PostState, PostStatus, Publication, PublicationStatus, Reservation
 from agent.domain.vocabulary import Action, ApprovalStatus, Reason, ReviewStatus
@@ -129,11 +128,7 @@ def _approved(deps: Deps, pub: Publication, approval_status: str, *, by: str) ->
                 approval_status=approval_status,
             )
             return
-        decision_id = records.record(store, locked, proposal, parent=locked.clone_decision_id)
-        if isinstance(proposal.effect, ConsentRequest):
-            store.propose(
-                decision_id=decision_id, request=proposal.effect, recommendation_row_id=None, now=now
-            )
+        decision_id = records.propose(store, locked, proposal, customer=customer, settings=settings, now=now)
         store.move_publication(
             publication_id=pub.id,
             status=PublicationStatus.PENDING_SCHEDULE,

@@ -51,7 +51,7 @@ class Route:
 def event_for(action: Action, reason: Reason) -> NotifyEvent | None:
     """The notification a recorded decision causes, if any (called where proposals, flags and run failures
     are recorded; every other decision is told by the web log, not pushed)."""
-    if action is Action.PENDING_APPROVAL:
+    if action in (Action.PENDING_APPROVAL, Action.PENDING_SCHEDULE):
         return NotifyEvent.PROPOSAL_WAITING
     if action is Action.FLAG and reason is Reason.SPEND_WITHOUT_CONVERSIONS:
         return NotifyEvent.SPEND_WITHOUT_CONVERSIONS

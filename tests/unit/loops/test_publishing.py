@@ -12,7 +12,7 @@ from agent.domain.evidence import PostVerdict
 from agent.domain.learn_evidence import CloneVerdict, PublicationStep
 from agent.domain.publishing import PostStatus, Publication, PublicationStatus
 from agent.domain.run_inputs import PublishInput
-from agent.domain.vocabulary import Action, ApprovalStatus, CustomerMode, LoopName, Reason
+from agent.domain.vocabulary import Action, ApprovalStatus, CustomerMode, LoopName, NotifyEvent, Reason
 from agent.layers import errors
 from agent.layers.models import TopPerformer
 from agent.layers.publishing import ScheduledPost, ScheduleResult
@@ -165,6 +165,17 @@ def test_without_auto_schedule_nothing_is_scheduled_until_an_ops_approval():
     schedule = next(d for d in deps.memory.decisions.values() if d.action is Action.SCHEDULE)
     assert isinstance(schedule.evidence, PublicationStep)
     assert schedule.evidence.consented_by == "cli:ops"
+
+
+def test_a_schedule_waiting_for_consent_tells_the_people_routed_to_proposals_once():
+    deps = world(auto_schedule=False, notify_urls="ops=json://localhost:9/ops")
+    cloned(deps, approval="approved")
+    publishing.tick(deps)
+    tick_after(deps, 3600)  # it keeps waiting: told once, not per tick
+    pub = the_publication(deps)
+    (row,) = [n.new for n in deps.memory.notifications.values()]
+    assert (row.event, row.decision_id, row.channel) == (NotifyEvent.PROPOSAL_WAITING, pub.proposal_id, "ops")
+    assert row.title == f"Acme Coffee: a proposal waits for consent (decision {pub.proposal_id})"
 
 
 def test_a_declined_proposal_is_never_scheduled():
