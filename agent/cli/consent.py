@@ -12,8 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from agent.cli import context
-from agent.cli.diff import lines as diff_lines
 from agent.cli.output import Format, ListFormat, emit_list
+from agent.proposal_diff import heading
 
 COLUMNS = (
     "decision_id", "customer", "kind", "status", "method", "path", "proposed_at", "confidence",
@@ -66,15 +66,16 @@ def pending(
     fmt: ListFormat = Format.TABLE,
 ) -> None:
     """Proposals waiting for consent (or approved, waiting to execute), each as the change it makes."""
-    from agent.cli.proposals import compare
     from agent.explanation_story import local
+    from agent.proposal_compare import compare
     from agent.store import customers, reports
 
     with context.reading() as session:
         customer_id = customers.find(session, ref=customer).id if customer else None
         found = reports.pending_approvals(session, customer_id=customer_id)
     compared = compare(
-        (p.approval.decision_id, p.approval.method, p.approval.path, p.approval.body) for p in found
+        context.settings(),
+        ((p.approval.decision_id, p.approval.method, p.approval.path, p.approval.body) for p in found),
     )
     rows: list[dict[str, Any]] = []
     for proposal in found:
@@ -97,7 +98,7 @@ def pending(
                 "changes": [change.as_json() for change in comparison.changes],
                 "current_known": comparison.current_known,
                 "note": comparison.note,
-                "_diff": diff_lines(comparison.changes, current_known=comparison.current_known),
+                "_diff": comparison.lines,
             }
         )
 
@@ -127,7 +128,7 @@ def _block(row: dict[str, Any]) -> str:
         lines.append(f"  rationale: {row['rationale']}")
     if row["evidence"]:
         lines.append("  evidence: " + ", ".join(f"{k}={v}" for k, v in sorted(row["evidence"].items())))
-    lines.append("  change (- now, + proposed):" if row["current_known"] else "  change (proposed):")
+    lines.append(f"  {heading(current_known=row['current_known'])}")
     lines.extend(f"  {line}" for line in row["_diff"])
     if row["note"]:
         lines.append(f"  ({row['note']})")

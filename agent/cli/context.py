@@ -106,12 +106,15 @@ def require_database_file(database_url: str) -> None:
 
 @contextmanager
 def database(*, read_only: bool = False) -> Iterator[Database]:
+    """The configured database. A reading command gets read-only transactions that never select an
+    idempotency key, so it works when connected as the read-only ops role (`OPS_ROLE`)."""
     from agent.store.db import Database
+    from agent.store.readonly import ReadOnlyDatabase
 
     url = settings().database_url
     if read_only:
         require_database_file(url)
-    db = Database.from_url(url)
+    db = ReadOnlyDatabase.from_url(url) if read_only else Database.from_url(url)
     try:
         yield db
     finally:

@@ -13,20 +13,19 @@ import getpass
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from agent.cli import context
 from agent.cli.exits import EXIT_FAILED, EXIT_USAGE, BadInput, Failure, report
-from agent.domain.records import CustomerRecord
-from agent.layers.client import LayersClient
-from agent.rules.customer_plan import Plan, ProjectSeen, plan_import, plan_sync
-from agent.rules.customer_rows import FIELDS, Defaults, RowError, read_rows
-from agent.services import Services
-from agent.store import customers
+
+if TYPE_CHECKING:  # imported when a command runs, not for `agent customers --help`
+    from agent.domain.records import CustomerRecord
+    from agent.layers.client import LayersClient
+    from agent.rules.customer_plan import Plan, ProjectSeen
+    from agent.rules.customer_rows import RowError
+    from agent.services import Services
 
 PROJECT_PAGE = 200  # the largest page GET /v1/projects gives
 SYNC_ACTOR = "sync:layers"  # who a sync's configuration decisions say made the change
@@ -48,6 +47,9 @@ def import_customers(
     Fields: project_id and name (required), timezone and external_id (default: the project's), stage,
     run_at (HH:MM), mode, overrides (a JSON object), auto_approve (kinds separated by spaces or ';').
     """
+    from agent.rules.customer_plan import plan_import
+    from agent.rules.customer_rows import Defaults, read_rows
+
     settings = context.settings()
     defaults = Defaults(settings.thresholds(), settings.default_run_at)
     raw = list(_read_file(file, file_format))
@@ -69,6 +71,9 @@ def sync_customers(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; store nothing")] = False,
 ) -> None:
     """Take every Layers project of this key: add new ones, update timezone and external id; never delete."""
+    from agent.rules.customer_plan import plan_sync
+    from agent.rules.customer_rows import Defaults
+
     settings = context.settings()
     defaults = Defaults(settings.thresholds(), settings.default_run_at)
     with context.services() as services:
@@ -100,6 +105,8 @@ def _read_file(path: Path, file_format: str | None) -> Iterator[tuple[int, dict[
 
 
 def _csv_rows(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    from agent.rules.customer_rows import FIELDS
+
     reader = csv.DictReader(text.splitlines())
     unknown = [column for column in reader.fieldnames or [] if column not in FIELDS]
     if not reader.fieldnames or unknown:
@@ -140,6 +147,8 @@ def _refuse(name: str, errors: Sequence[RowError]) -> None:
 def _listed_projects(client: LayersClient) -> list[ProjectSeen]:
     """Every project of this key, 200 a page (a Layers failure is the CLI boundary's one line: 75 when
     Layers is busy or unreachable, 2 for a refused key)."""
+    from agent.rules.customer_plan import ProjectSeen
+
     return [
         ProjectSeen(p.id, p.name, p.timezone, p.customer_external_id, active=p.status in (None, "active"))
         for p in client.iter_projects(limit=PROJECT_PAGE)
@@ -156,6 +165,8 @@ def _plan_and_store(
 ) -> Plan:
     """Plan against the stored customers and store the plan, in one transaction; with `all_or_nothing` (the
     file's name) any planning error refuses the whole plan."""
+    from agent.store import customers
+
     with services.db.session() as session:
         plan = make_plan(customers.records(session))
         if all_or_nothing is not None:
@@ -171,6 +182,9 @@ def _show(plan: Plan, dry_run: bool) -> None:
     """The plan as a table, with --dry-run (a real run prints the counts only)."""
     if plan.empty or not dry_run:
         return
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table("change", "project", "customer", "fields", title="plan")
     for fields in plan.adds:
         detail = f"{fields.timezone}, {fields.stage}, runs at {fields.run_at:%H:%M}, {fields.mode}"

@@ -18,7 +18,9 @@ from agent.cli.output import DocumentFormat, Format, ListFormat, emit_document, 
 if TYPE_CHECKING:
     from agent.store.models import Customer
 
-app = typer.Typer(help="Register customers, show them, change and pause them.", no_args_is_help=True)
+app = typer.Typer(  # plain help: Rich would cost start-up time on every `--help`
+    help="Register customers, show them, change and pause them.", no_args_is_help=True, rich_markup_mode=None
+)
 app.command("import")(customer_import.import_customers)
 app.command("sync")(customer_import.sync_customers)
 

@@ -113,8 +113,9 @@ def _database(exc: BaseException) -> Failure | None:
         )
     if "permission denied" in lowered or "must be owner" in lowered:
         return Failure(
-            f"the database at {where} refused a privilege ({text}): migrating needs the tables' owner, and "
-            "CREATEROLE until the ops role exists (a DBA can run `agent ops-role --print-sql` first)",
+            f"the database at {where} refused a privilege ({text}): reading needs the ops role's grants "
+            "(run 'agent migrate' as the owner); migrating needs the tables' owner, and CREATEROLE until the "
+            "ops role exists (a DBA can run `agent ops-role --print-sql` first)",
             EXIT_USAGE,
         )
     if "unable to open database file" in lowered:

@@ -10,6 +10,7 @@ import typer
 from agent.cli import context
 from agent.cli.output import DocumentFormat, Format, emit_document
 from agent.cli.render import COLUMNS, decision_row
+from agent.proposal_diff import heading
 
 if TYPE_CHECKING:
     from agent.store.models import Approval, Clone, Commission, Job, Recommendation
@@ -34,9 +35,8 @@ def explain(
     `--format json` is one document: the decision, its typed evidence, its clone or commission, job and
     proposal (with the change it makes), the decision it follows and the decisions that followed it.
     """
-    from agent.cli.diff import lines as diff_lines
-    from agent.cli.proposals import compare
     from agent.explanations import sentences
+    from agent.proposal_compare import compare
     from agent.store import decision_outcomes, decisions, reports
 
     with context.reading() as session:
@@ -65,12 +65,10 @@ def explain(
         }
         approval = expl.approval
     if approval is not None and approval.status in ("pending", "approved"):
-        comparison = compare([(approval.decision_id, approval.method, approval.path, approval.body)])[
-            approval.decision_id
-        ]
+        request = (approval.decision_id, approval.method, approval.path, approval.body)
+        comparison = compare(context.settings(), [request])[approval.decision_id]
         document["approval"]["changes"] = [change.as_json() for change in comparison.changes]
-        heading = "The change (- now, + proposed):" if comparison.current_known else "The change (proposed):"
-        text += [heading, *diff_lines(comparison.changes, current_known=comparison.current_known)]
+        text += [f"The {heading(current_known=comparison.current_known)}", *comparison.lines]
         text += [f"({comparison.note})"] if comparison.note else []
 
     def table() -> None:

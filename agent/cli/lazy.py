@@ -44,7 +44,7 @@ class Placeholder(TyperCommand):
         target = getattr(importlib.import_module(module), attribute)
         if not isinstance(target, typer.Typer):
             settings = {"allow_extra_args": True, "ignore_unknown_options": True}
-            single = typer.Typer(add_completion=False)
+            single = typer.Typer(add_completion=False, rich_markup_mode=None)  # plain help, fast
             single.command(self.entry.name, context_settings=settings if self.entry.passthrough else None)(
                 target
             )

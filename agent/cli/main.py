@@ -33,7 +33,9 @@ lazy("worker", "agent.cli.processes:worker", "Start a Celery worker", panel=PROC
 lazy("beat", "agent.cli.processes:beat", "Start Celery beat (the ticks)", panel=PROCESSES, passthrough=True)
 lazy("flower", "agent.cli.processes:flower", "Start Celery Flower", panel=PROCESSES, passthrough=True)
 lazy("sandbox", "agent.cli.processes:sandbox", "Serve the local Layers sandbox", panel=PROCESSES)
-lazy("webhooks", "agent.cli.webhooks:app", "Serve the webhook receiver; register it at Layers", panel=PROCESSES)
+lazy(
+    "webhooks", "agent.cli.webhooks:app", "Serve the webhook receiver; register it at Layers", panel=PROCESSES
+)
 lazy("demo", "agent.cli.demo:demo", "The whole agent on the sandbox's demo scenario", panel=PROCESSES)
 lazy("migrate", "agent.cli.admin:migrate", "Upgrade the database to the latest schema", panel=PROCESSES)
 lazy("ops-role", "agent.cli.admin:ops_role", "Create the read-only ops role, or its SQL", panel=PROCESSES)

@@ -171,7 +171,8 @@ def clones(
         ]
         for line in render(columns, context.width(), len(rows)):
             typer.echo(line)
-        for line in shown.lines(lines, rates):
+        story = shown.lines(lines, rates)
+        for line in ["", "lineage: clone, review, schedule, publication, verdict", *story] if story else []:
             typer.echo(line)
 
     emit_list(rows, fmt, columns=CLONE_COLUMNS, table=table, empty="no clones match")

@@ -169,7 +169,8 @@ class Ad(_Model):
     daily: AdDaily
     active_days: Annotated[int, Field(ge=1, le=400)] = 14
     end_days_ago: Annotated[int, Field(ge=0)] = 0
-    conversion_delay_hours: Annotated[float, Field(ge=0)] = 0  # issue 15: a day's conversions arrive this late
+    # issue 15: a day's conversions arrive this late
+    conversion_delay_hours: Annotated[float, Field(ge=0)] = 0
 
 
 class Subject(_Model):

@@ -15,6 +15,8 @@ from agent import explanations
 from agent.cli import choices, when
 from agent.cli.exits import BadInput
 from agent.config import Settings
+from agent.proposal_compare import compare
+from agent.proposal_diff import heading
 from agent.rules.health import evaluate
 from agent.store import customers, decisions, reports, run_attempts, web_queries
 from agent.store.db import Session
@@ -226,8 +228,14 @@ def proposals(session: Session, params: Params, ctx: Context) -> dict[str, Any]:
     page = web_queries.proposal_page(
         session, customer_id=customer_id, before=_int(params, "before"), limit=ctx.page_size
     )
+    # the same diff as `agent pending`: the body against the resource as Layers has it now
+    compared = compare(ctx.settings, ((r["id"], r["method"], r["path"], r["body"]) for r in page.rows))
     for row in page.rows:
-        row["changes"] = [{"field": k, "proposed": v} for k, v in flatten(row["body"] or {})]
+        comparison = compared[row["id"]]
+        row["changes"] = [change.as_json() for change in comparison.changes]
+        row["current_known"], row["note"] = comparison.current_known, comparison.note
+        row["diff_heading"] = heading(current_known=comparison.current_known)
+        row["diff"] = comparison.lines
     return {"proposals": page.rows, "next_before": page.next_before}
 
 

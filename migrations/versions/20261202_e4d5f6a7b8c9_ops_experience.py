@@ -52,12 +52,18 @@ def _loop_check(values: Sequence[str]) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("customers") as batch:
         batch.add_column(sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True))
-    op.bulk_insert(sa.table("decision_actions", sa.column("value", sa.String)), [{"value": v} for v in NEW_ACTIONS])
-    op.bulk_insert(sa.table("decision_reasons", sa.column("value", sa.String)), [{"value": v} for v in NEW_REASONS])
+    op.bulk_insert(
+        sa.table("decision_actions", sa.column("value", sa.String)), [{"value": v} for v in NEW_ACTIONS]
+    )
+    op.bulk_insert(
+        sa.table("decision_reasons", sa.column("value", sa.String)), [{"value": v} for v in NEW_REASONS]
+    )
     _loop_check(DECISION_LOOPS)
     op.create_table(
         "run_attempts",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),

@@ -180,3 +180,48 @@ def test_approve_and_reject_from_the_command_line(agent, db, sandbox):
     explained = agent("explain", str(proposal.id)).output
     assert "approved by dana@acme at" in explained
     assert "Note: ok from the customer." in explained
+
+
+def test_the_web_logs_proposals_page_shows_the_same_diff_as_pending(agent, db, database_url, sandbox):
+    from datetime import UTC, datetime
+    from html import unescape
+
+    from tests.integration.web.site import ops_login, serve_web, web_settings
+
+    add(agent, DENTAL_PROJECT, "Bright Smile")
+    httpx.patch(
+        f"{sandbox[1]}/v1/projects/{DENTAL_PROJECT}",
+        json={"brand": {"valuePropositionsEmphasis": ["Fast checkups"]}},
+        headers={"Authorization": f"Bearer {KEY}"},
+    ).raise_for_status()
+    assert agent("run", "optimization", "--customer", "Bright Smile").exit_code == 0
+    block = agent("pending").output.splitlines()
+    start = block.index("  change (- now, + proposed):") + 1
+    shown = [line.removeprefix("  ") for line in block[start:] if line.startswith("    ")]
+    assert shown == [
+        "  brand.valuePropositionsEmphasis",
+        '    - ["Fast checkups"]',
+        '    + ["Same-day appointments"]',
+    ]
+    settings = web_settings(database_url, layers_base_url=sandbox[1], layers_api_key=KEY)
+    with ops_login(database_url) as ops, serve_web(ops, settings, lambda: datetime.now(UTC)) as site:
+        page = httpx.get(f"{site}/proposals").text
+        (twin,) = httpx.get(f"{site}/proposals", headers={"accept": "application/json"}).json()["proposals"]
+    assert "The change (- now, + proposed):" in page
+    pre = unescape(page.split('<pre class="diff">', 1)[1].split("</pre>", 1)[0])
+    assert pre.splitlines() == shown == twin["diff"]
+    assert twin["current_known"] is True
+
+
+def test_a_dry_run_under_the_kill_switch_says_so(agent, db, sandbox, monkeypatch):
+    add(agent, ACME_PROJECT, "Acme Coffee")
+    monkeypatch.setenv("KILL_SWITCH", "true")
+    context.forget_settings()
+    dry = agent("run", "publish-to-learn", "--customer", "Acme Coffee", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "  the kill switch is on: nothing that changes anything at Layers would be sent"
+        in dry.output.splitlines()
+    )
+    assert "  today's run has not happened yet" in dry.output.splitlines()
+    assert sandbox[0].witness.applied() == []

@@ -172,10 +172,12 @@ def seed_trouble(db: Database) -> None:
 
 
 def beat_alive(db: Database, *, dispatch_ago: timedelta = timedelta(seconds=30)) -> None:
-    """Beat's ticks ran to the end just now (the dispatcher `dispatch_ago`)."""
+    """Beat's ticks ran to the end just now (the dispatcher `dispatch_ago`): now, not when the module was
+    imported (the command compares with its own clock, and a long test session runs before this test)."""
+    now = datetime.now(UTC)
     with db.session() as session:
-        heartbeats.seen(session, name=Tick.SWEEP, now=NOW)
-        heartbeats.seen(session, name=Tick.DISPATCH, now=NOW - dispatch_ago)
+        heartbeats.seen(session, name=Tick.SWEEP, now=now)
+        heartbeats.seen(session, name=Tick.DISPATCH, now=now - dispatch_ago)
 
 
 def health(cli, *args: str) -> tuple[int, dict]:

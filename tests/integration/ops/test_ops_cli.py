@@ -19,8 +19,10 @@ def cells(line: str) -> list[str]:
 
 
 def row_of(output: str, first: str) -> str:
+    """The table's row of `first` (a section under the table, such as the lineage, is not the table)."""
+    table = output.split("\n\n", 1)[0]
     (line,) = (
-        line for line in output.splitlines() if line.strip().startswith(f"{first} ") or line.strip() == first
+        line for line in table.splitlines() if line.strip().startswith(f"{first} ") or line.strip() == first
     )
     return line
 

@@ -40,7 +40,9 @@ def test_sqlite_migrates_both_ways(tmp_path):
 
 
 def _checks(inspector, table):
-    return {check["name"]: " ".join(check["sqltext"].split()) for check in inspector.get_check_constraints(table)}
+    return {
+        check["name"]: " ".join(check["sqltext"].split()) for check in inspector.get_check_constraints(table)
+    }
 
 
 def test_every_check_in_the_models_is_in_the_migrated_database(database_url):
@@ -74,4 +76,6 @@ def test_a_decision_outside_the_vocabulary_is_refused(db):
     with db.session() as session:
         customer = customers.add(session, layers_project_id="prj_v", name="Vocab", timezone="UTC").id
     with pytest.raises(IntegrityError), db.session() as session:
-        session.add(Decision(customer_id=customer, loop="publish_to_learn", action="clone", reason="felt_lucky"))
+        session.add(
+            Decision(customer_id=customer, loop="publish_to_learn", action="clone", reason="felt_lucky")
+        )

@@ -1,4 +1,7 @@
-"""A proposal's body against the resource it changes, field by field: what an approver needs to see."""
+"""A proposal's body against the resource it changes, field by field: what an approver needs to see.
+
+Pure: `agent pending`, `agent explain` and the web log's proposals page all render these same lines.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +57,10 @@ def _show(value: Any) -> str:
     if value is MISSING:
         return "(not set)"
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def heading(*, current_known: bool) -> str:
+    return "change (- now, + proposed):" if current_known else "change (proposed):"
 
 
 def lines(found: list[Change], *, current_known: bool) -> list[str]:

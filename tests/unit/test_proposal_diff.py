@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.cli.diff import MISSING, changes, lines
+from agent.proposal_diff import MISSING, changes, lines
 
 
 def test_each_field_of_the_body_against_the_resource():

@@ -1,19 +1,23 @@
 """What a proposal would change, read from Layers: the resource it PATCHes (or PUTs), as it is now.
 
 A proposal is shown even when Layers cannot be read (no API key, Layers down): its body is then listed
-with a note saying why the current values are missing, so a read command never fails on Layers.
+with a note saying why the current values are missing, so a read command or page never fails on Layers.
+Used by `agent pending`, `agent explain` and the web log's proposals page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agent.cli import context
-from agent.cli.diff import Change, changes
+from agent.proposal_diff import Change, changes, lines
+
+if TYPE_CHECKING:
+    from agent.config import Settings
 
 READS_CURRENT = frozenset({"PATCH", "PUT"})
+Request = tuple[int, str, str, dict[str, Any] | None]  # (decision id, method, path, body)
 
 
 @dataclass(frozen=True)
@@ -22,19 +26,24 @@ class Comparison:
     current_known: bool
     note: str | None = None
 
+    @property
+    def lines(self) -> list[str]:
+        return lines(self.changes, current_known=self.current_known)
 
-def compare(requests: Iterable[tuple[int, str, str, dict[str, Any] | None]]) -> dict[int, Comparison]:
+
+def compare(settings: Settings, requests: Iterable[Request]) -> dict[int, Comparison]:
     """For each (decision id, method, path, body): its body against the resource at `path` now."""
     from agent.layers.client import LayersClient
     from agent.layers.errors import LayersError
     from agent.rules.actions import UnsafeSuggestedAction
 
     wanted = list(requests)
-    settings = context.settings()
+    if not wanted:
+        return {}
     if settings.layers_api_key is None:
         note = "LAYERS_API_KEY is not set, so the current values are not shown"
         return {i: Comparison(changes(None, body or {}), False, note) for i, _, _, body in wanted}
-    # One quick try: a read command should not sit out the workers' full retry deadline.
+    # One quick try: a reader should not sit out the workers' full retry deadline.
     quick = settings.model_copy(update={"http_max_attempts": 2, "http_deadline_s": 10.0})
     found: dict[int, Comparison] = {}
     with LayersClient.from_settings(quick) as client:
