@@ -20,6 +20,7 @@ from datetime import time as clock
 from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.engine import make_url
 
+from agent.domain.vocabulary import LoopName
 from agent.store import migrate
 from agent.store.db import Database
 from agent.store.dispatch import create_due_runs, lock_unsent, mark_sent
@@ -98,14 +99,14 @@ def tick(db: Database, now: datetime) -> tuple[int, int, float, float, int]:
     event.listen(db.engine, "before_cursor_execute", count)
     started = time.perf_counter()
     with db.session() as session:
-        created = create_due_runs(session, loop="publish_to_learn", now=now)
+        created = create_due_runs(session, loop=LoopName.PUBLISH_TO_LEARN, now=now)
     created_s = time.perf_counter() - started
     event.remove(db.engine, "before_cursor_execute", count)
     started, sent = time.perf_counter(), 0
     while True:
         with db.session() as session:
             ids = lock_unsent(session, now=now, resend_after_s=7200, limit=SEND_BATCH)
-            mark_sent(session, ids, now=now)
+            mark_sent(session, run_ids=ids, now=now)
         sent += len(ids)
         if len(ids) < SEND_BATCH:
             break
@@ -144,7 +145,9 @@ def main() -> None:
 
 def _due_count(db: Database) -> int:
     with db.engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM runs WHERE loop = 'publish_to_learn'")).scalar_one()
+        return int(
+            conn.execute(text("SELECT count(*) FROM runs WHERE loop = 'publish_to_learn'")).scalar_one()
+        )
 
 
 if __name__ == "__main__":

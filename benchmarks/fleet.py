@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--playbook-customers", type=int, default=10, help="measured, then scaled to the fleet"
     )
+    parser.add_argument(
+        "--concurrent-jobs",
+        type=int,
+        default=None,
+        help="the sandbox's cap on jobs running at once (default: the tier's, 10; 0 = no cap)",
+    )
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     args = parser.parse_args(argv)
@@ -85,7 +91,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     db = Database.from_url(url)
     try:
         register(db, scenario, run_at=clock(0, 0))  # every customer due now, wherever it lives
-        sandbox = Sandbox(scenario, rate_limits=TIER, time_scale=args.speed)
+        cap = report.NO_JOB_CAP if args.concurrent_jobs == 0 else args.concurrent_jobs
+        sandbox = Sandbox(scenario, rate_limits=TIER, time_scale=args.speed, concurrent_jobs=cap)
         with private_redis() as redis_url, sandbox.serve() as server, tempfile.TemporaryDirectory() as tmp:
             settings = scaled_settings(TIERS[TIER], args.speed)
             env = {
@@ -220,13 +227,19 @@ def table(m: dict[str, Any]) -> str:
         for route, per in by_route.items()
     )
     runs = ", ".join(f"{status} {n}" for status, n in sorted(m["runs"].items()))
-    binding = quota["binding"]
-    detail = (
-        f"binding class {binding}: {quota['classes'][binding]['calls']} calls, burst {quota['classes'][binding]['burst']}, "
-        f"{quota['classes'][binding]['rate_per_s']:.1f}/s; longest job {quota['longest_job_s']:.1f}s"
-        if binding
-        else f"longest job {quota['longest_job_s']:.1f}s"
-    )
+    binding, jobs_cap = quota["binding"], quota["concurrent_jobs"]
+    detail = f"longest job {quota['longest_job_s']:.1f}s; minimum by rates alone {quota['minimum_by_rates_s']:.1f}s"
+    if binding == "concurrent-jobs":
+        detail = (
+            f"binding: the concurrent-jobs cap {jobs_cap['cap']}: {jobs_cap['job_s']:.0f} job-seconds / "
+            f"{jobs_cap['cap']} = {jobs_cap['minimum_s']:.1f}s; {detail}"
+        )
+    elif binding:
+        bound = quota["classes"][binding]
+        detail = (
+            f"binding class {binding}: {bound['calls']} calls, burst {bound['burst']}, "
+            f"{bound['rate_per_s']:.1f}/s; {detail}"
+        )
     return f"{header}\n{row}\n\nruns: {runs}; jobs {jobs['jobs']}, timed out {jobs['timed_out']}; {detail}\nreads per customer by loop and route:\n{routes}"
 
 

@@ -2,7 +2,8 @@
 
 - wall: from the first dispatch to the last run's or job's end, against the quota minimum: max over classes
   of (calls - burst) / rate, with the sandbox's burst (a window's whole allowance, all a fixed window lets
-  through at once) and its accepted calls, or the longest job, whichever is longer;
+  through at once) and its accepted calls, or the longest job, or, under the sandbox's concurrent-jobs
+  cap (contract §4.3), the jobs' total duration / the cap, whichever is longest;
 - the 429 share of every answer; polls per job (the sandbox's `GET /v1/jobs/{jobId}` answers per job);
 - reads per customer by loop and route (the calls recorded with the runs, job polls with the run that
   started the job), and per customer-day for the customers that started no job;
@@ -45,6 +46,9 @@ def finished_at(session: Session) -> datetime | None:
     return max(found) if found else None
 
 
+NO_JOB_CAP = 1_000_000  # `--concurrent-jobs 0`: as many jobs at once as the agent starts
+
+
 def quota(sandbox: Sandbox) -> dict[str, Any]:
     """Accepted calls per class, and the least time the scaled tier needs to serve them."""
     tier, answered = sandbox.tier, sandbox.pipeline.counters.snapshot()
@@ -68,8 +72,18 @@ def quota(sandbox: Sandbox) -> dict[str, Any]:
         durations = [(job.end - job.start).total_seconds() for job in sandbox.state.jobs.values()]
     longest = max(durations, default=0.0)
     binding = max(classes, key=lambda c: classes[c]["minimum_s"], default=None)
-    minimum = max([longest, *(c["minimum_s"] for c in classes.values())])
-    return {"classes": classes, "longest_job_s": longest, "binding": binding, "minimum_s": minimum}
+    by_rates = max([longest, *(c["minimum_s"] for c in classes.values())])
+    cap = sandbox.concurrent_jobs if (sandbox.concurrent_jobs or NO_JOB_CAP) < NO_JOB_CAP else None
+    # The concurrent-jobs cap (contract §4.3) is part of the quota: N jobs of D seconds need N x D / cap.
+    by_jobs = sum(durations) / cap if cap else 0.0
+    return {
+        "classes": classes,
+        "longest_job_s": longest,
+        "binding": "concurrent-jobs" if by_jobs > by_rates else binding,
+        "concurrent_jobs": {"cap": cap, "job_s": sum(durations), "minimum_s": by_jobs},
+        "minimum_by_rates_s": by_rates,
+        "minimum_s": max(by_rates, by_jobs),
+    }
 
 
 def responses(sandbox: Sandbox) -> dict[str, Any]:
