@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 
 from agent.sandbox.webhooks import sign
 from agent.store.db import Database
 from agent.webhooks.receiver import PATH, Receiver, create_app
+from tests.support.asgi import serve_asgi
 
 SECRET = "whsec_test_SENTINELsigning"
 T = TypeVar("T")
@@ -43,23 +43,8 @@ def serve_receiver(
 ) -> Iterator[str]:
     """The receiver app on uvicorn in a background thread; yields the delivery URL."""
     receiver = Receiver(tuple(SecretStr(s) for s in secrets), db, enqueue, clock)
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(create_app(receiver), log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="receiver")
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "the receiver died while starting"
-            assert time.monotonic() < deadline, "the receiver did not start"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}{PATH}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
+    with serve_asgi(create_app(receiver), name="receiver") as url:
+        yield f"{url}{PATH}"
 
 
 EVENT_ID = "evt_01KPM7QZEC6NJF4XJTCZRR6S3N"

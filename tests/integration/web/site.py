@@ -3,21 +3,18 @@ as a fresh login role in the read-only `agent_ops` role."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from agent.config import Settings, load_settings
 from agent.store.readonly import ReadOnlyDatabase
 from agent.web.app import create_app
+from tests.support.asgi import serve_asgi
 
 
 @contextmanager
@@ -41,25 +38,10 @@ def ops_login(database_url: str) -> Iterator[str]:
 def serve_web(database_url: str, settings: Settings, clock: Callable[[], datetime]) -> Iterator[str]:
     """The web app on uvicorn, reading through `database_url`; yields its base URL."""
     db = ReadOnlyDatabase.from_url(database_url)
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(db, settings, now=clock), log_config=None, access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="web")
-    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive(), "the web app died while starting"
-            assert time.monotonic() < deadline, "the web app did not start"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
+        with serve_asgi(create_app(db, settings, now=clock), name="web app") as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
         db.dispose()
 
 
