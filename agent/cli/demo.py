@@ -178,9 +178,12 @@ def _print_tables(services: Services) -> None:
         typer.echo(line)
     typer.echo("")
     typer.echo("clone counts")
-    typer.echo(f"  {'customer':<20}  {'source post':<40}  {'counted':>7}  {'failed/canceled':>15}")
+    width = max([len("customer"), *(len(row.customer) for row in counts)])
+    typer.echo(f"  {'customer':<{width}}  {'source post':<40}  {'counted':>7}  {'failed/canceled':>15}")
     for row in counts:
-        typer.echo(f"  {row.customer:<20}  {row.source_post_id:<40}  {row.counted:>7}  {row.uncounted:>15}")
+        typer.echo(
+            f"  {row.customer:<{width}}  {row.source_post_id:<40}  {row.counted:>7}  {row.uncounted:>15}"
+        )
     typer.echo("")
     prefix = f"DATABASE_URL={url} "
     typer.echo(

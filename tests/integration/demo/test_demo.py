@@ -68,6 +68,10 @@ def test_the_demo_runs_a_full_day_in_its_own_file_and_running_it_again_changes_n
     assert first.output.splitlines()[0] == f"demo database: {DEMO_URL}"
     assert f"demo complete, in {DEMO_URL}." in first.output
     assert "waits for consent" in first.output
+    lines = first.output.splitlines()
+    table = lines[lines.index("clone counts") + 1 : lines.index("", lines.index("clone counts"))]
+    assert len(table) > 1
+    assert len({line.index("pp_") for line in table[1:]}) == 1  # the long names keep the columns aligned
     assert not (embedded / "production.db").exists()  # DATABASE_URL was never touched
     demo_url = f"sqlite:///{embedded / 'agent-demo.db'}"
     after_first = counts(demo_url)
